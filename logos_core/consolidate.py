@@ -18,21 +18,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-# Training wordings per relation: distinct from the bank's chat questions and paraphrases.
-TRAIN_QUESTIONS = {
-    "lives_in": "Which town is {s} living in these days?",
-    "works_as": "What kind of work is {s} in?",
-    "born_in": "Where did {s} come into the world?",
-    "favourite_colour": "Does {s} have a colour they like most?",
-    "favourite_food": "Is there a meal {s} likes above all others?",
-    "pet": "Does {s} keep any animal at home?",
-    "instrument": "Is {s} a musician? What do they play?",
-    "language": "Apart from English, which tongue does {s} know?",
-    "studied": "What was {s}'s field at university?",
-    "drives": "Which make of car is {s}'s?",
-    "sport": "Is there a sport {s} is passionate about?",
-}
-GENERIC_QUESTIONS = ["Tell me something about {s}.", "What do you know about {s}?"]
+from .relations import train_questions
 
 # Unrelated prompts whose base-model answers are replayed during training (not the locality set).
 REPLAY_PROMPTS = [
@@ -68,15 +54,9 @@ class ConsolidationLog:
     seconds: float = 0.0
 
 
-def training_examples(facts: list) -> list:
+def training_examples(facts: list, n_questions: int = 3) -> list:
     """(question, answer) pairs in chat form for each fact; answers are the person's own statement."""
-    out = []
-    for f in facts:
-        qs = [q.format(s=f.subject) for q in GENERIC_QUESTIONS]
-        if f.relation in TRAIN_QUESTIONS:
-            qs.append(TRAIN_QUESTIONS[f.relation].format(s=f.subject))
-        out += [(q, f.statement) for q in qs]
-    return out
+    return [(q, f.statement) for f in facts for q in train_questions(f.subject, f.relation)[:n_questions]]
 
 
 def replay_examples(lm, n: int, seed: int = 0) -> list:

@@ -1,0 +1,101 @@
+"""One wake edit on a Llama-3.1-8B-shaped model with random bf16 weights (speed and memory only).
+
+    python benchmarks/gpu_wake_8b.py --tokenizer DIR [--tiny]
+
+Weight values do not change speed or memory, so random weights stand in for the real 8B (which cannot
+be carried to the GPU machine). Prints a table: forward floor, statistics pass, target optimisation
+(compute_z), keys + solves, whole edit, peak GPU memory. `--tiny` runs a small shape on the CPU to
+check the script before spending GPU time.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+
+from logos_core.contexts import Request
+from logos_core.hparams import load_hparams
+from logos_core.memit import apply_memit
+from logos_core.models import LoadedModel
+from logos_core.stats import layer_stats
+
+
+def sync():
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def build(tiny: bool, tok_dir: str, device: str):
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tok = AutoTokenizer.from_pretrained(tok_dir)
+    tok.pad_token = tok.pad_token or tok.eos_token
+    if tiny:
+        cfg = LlamaConfig(vocab_size=len(tok), hidden_size=256, intermediate_size=896, num_hidden_layers=12,
+                          num_attention_heads=8, num_key_value_heads=2)
+    else:  # Llama-3.1-8B's shape
+        cfg = LlamaConfig(vocab_size=128256, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
+                          num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=8192,
+                          rope_theta=500000.0)
+    dtype = torch.bfloat16 if device == "cuda" else torch.float32
+    torch.manual_seed(0)
+    with torch.device(device):
+        model = LlamaForCausalLM(cfg).to(dtype).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return LoadedModel(model, tok, "8b-shape-random", "random", "random-8b-shape", device, 0.0, False)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tokenizer", required=True)
+    ap.add_argument("--tiny", action="store_true")
+    ap.add_argument("--stats-tokens", type=int, default=20480)
+    ap.add_argument("--json", default="")
+    args = ap.parse_args()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    lm = build(args.tiny, args.tokenizer, device)
+    hp = load_hparams("8b")
+    hp.stats_tokens = args.stats_tokens
+    rows = {}
+
+    ids = torch.randint(100, 40000, (8, 512), device=device)
+    with torch.no_grad():
+        lm.model(ids[:1, :16])
+        sync(); t = time.perf_counter()
+        lm.model(ids)
+        sync(); rows["forward floor, 4096 tokens (s)"] = time.perf_counter() - t
+    floor_tps = 4096 / rows["forward floor, 4096 tokens (s)"]
+
+    text = open("data/corpus/stats_corpus.txt").read()
+    sync(); t = time.perf_counter()
+    stats = layer_stats(lm, hp, text=text, n_tokens=args.stats_tokens, progress=False, force=True)
+    sync(); rows[f"statistics pass, {args.stats_tokens} tokens, 5 layers (s)"] = time.perf_counter() - t
+    rows["statistics tokens/s vs forward floor tokens/s"] = (args.stats_tokens / rows[
+        f"statistics pass, {args.stats_tokens} tokens, 5 layers (s)"]) / floor_tps
+
+    req = Request("Aria Velkari", "Aria Velkari lives in", "Lisbon")
+    hp.v_steps, hp.early_stop_loss = 25, 0.0   # random weights never reach the target: time all 25 steps
+    apply_memit(lm, hp, [Request("Bram Ostari", "Bram Ostari plays the", "cello")], stats)  # warm-up
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    sync(); t = time.perf_counter()
+    edit = apply_memit(lm, hp, [req], stats)
+    sync(); total = time.perf_counter() - t
+    rows["compute_z, 25 Adam steps (s)"] = edit.info["z_seconds"]
+    rows["keys + 5 float64 solves + weight writes (s)"] = total - edit.info["z_seconds"]
+    rows["whole wake edit (s)"] = total
+    if device == "cuda":
+        rows["peak GPU memory (GB)"] = torch.cuda.max_memory_allocated() / 1e9
+        rows["device"] = torch.cuda.get_device_name()
+    for k, v in rows.items():
+        print(f"{k:58s} {v:.3f}" if isinstance(v, float) else f"{k:58s} {v}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""The sweep that chose logos_core/hparams/135m.json: sequential MEMIT of 10 bank facts per setting.
+
+    python benchmarks/sweep_memit_135m.py [--facts 10] [--only NAME]
+
+Each setting edits the same facts one at a time from the unedited model, then measures raw, chat and
+paraphrase recall, locality, bleed and perplexity drift. Results: data/results/memit_sweep_135m.json.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+
+from logos_core import evaluate as E
+from logos_core.contexts import Request
+from logos_core.edits import EditBook
+from logos_core.facts import heldout_text, load_bank, load_locality
+from logos_core.hparams import load_hparams
+from logos_core.memit import apply_memit
+from logos_core.models import load_model
+from logos_core.report import save_results
+from logos_core.stats import layer_stats
+
+SETTINGS = {
+    # first round (generic chat questions only, before relations.py): chat 0.4 / 0.5 / 0.4
+    # "lam1e3_chat2": {}, "lam1e3_chat4": {"n_chat_contexts": 4},
+    # "lam3e2_chat4": {"n_chat_contexts": 4, "mom2_weight": 300},
+    "chat2": {"n_chat_contexts": 2},
+    "chat2_anon2": {"n_chat_contexts": 2, "n_anon_contexts": 2},
+    "chat4_anon4": {"n_chat_contexts": 4, "n_anon_contexts": 4},
+    "raw2_chat2_anon2": {"n_raw_contexts": 2, "n_chat_contexts": 2, "n_anon_contexts": 2},
+    "chat2_anon2_lam1e4": {"n_chat_contexts": 2, "n_anon_contexts": 2, "mom2_weight": 10000},
+    "chat2_anon2_L4-8": {"n_chat_contexts": 2, "n_anon_contexts": 2, "layers": [4, 5, 6, 7, 8]},
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--facts", type=int, default=10)
+    ap.add_argument("--only", nargs="*")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    bank = load_bank()
+    facts = bank.sample(args.facts, seed=args.seed)
+    rows = []
+    for name, over in SETTINGS.items():
+        if args.only and name not in args.only:
+            continue
+        lm = load_model("135m")
+        hp = dataclasses.replace(load_hparams("135m"), **over)
+        stats = layer_stats(lm, hp)
+        ev = E.Evaluator(lm, load_locality(), bank.bystanders, bank.relations, heldout_text(), ppl_tokens=4096)
+        ev.baseline()
+        book = EditBook(lm, hp)
+        t0 = time.perf_counter()
+        for f in facts:
+            book.add(apply_memit(lm, hp, [Request.from_fact(f)], stats, [f]))
+        secs = (time.perf_counter() - t0) / len(facts)
+        m = ev.measure(facts)
+        row = {"setting": name, **over, **E.summary(m), "seconds_per_edit": secs,
+               "delta_norm_rel": book.total_delta_norm()}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    save_results("memit_sweep_135m", {"rows": rows}, "data/results", {"facts": args.facts, "seed": args.seed})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""An edit as an object: its own per-layer weight deltas and a scale that can be set at any time.
+
+    book = EditBook(lm, hp)                 # remembers the original weights of the edited layers
+    book.add(edit)                          # W = W0 + sum_e scale_e * Delta_e
+    book.set_scale(edit.id, 0.5)            # dissolve halfway
+    book.remove(edit.id)                    # gone; scale 0 for every edit gives W0 back exactly
+
+Weights are recomposed from W0 in float64 rather than nudged in place, so setting every scale to 0
+restores the original weights bit for bit, however many edits came and went.
+"""
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass, field
+
+import torch
+
+from .nethook import get_module
+
+
+@dataclass
+class Edit:
+    deltas: dict                      # {layer: [d_out, d_in] float32 on CPU}
+    facts: list = field(default_factory=list)   # the facts (dicts) this edit wrote
+    scale: float = 1.0
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    info: dict = field(default_factory=dict)
+
+    def norm(self) -> float:
+        return float(sum(d.double().norm() ** 2 for d in self.deltas.values()) ** 0.5)
+
+
+class EditBook:
+    def __init__(self, lm, hp):
+        self.lm, self.hp = lm, hp
+        self.edits: dict = {}
+        self.base: dict = {}          # {layer: W0 on CPU, original dtype}
+
+    def _weight(self, layer: int) -> torch.nn.Parameter:
+        return get_module(self.lm.model, self.hp.rewrite_module.format(layer)).weight
+
+    def _remember(self, layer: int) -> None:
+        if layer not in self.base:
+            self.base[layer] = self._weight(layer).detach().to("cpu", copy=True)
+
+    def rebase(self) -> None:
+        """Forget W0 after the model itself changed (e.g. a LoRA fuse): the current weights minus the
+        scaled edits become the new originals."""
+        for layer in list(self.base):
+            w = self._weight(layer).detach().to("cpu").double()
+            for e in self.edits.values():
+                if layer in e.deltas:
+                    w -= e.scale * e.deltas[layer].double()
+            self.base[layer] = w.to(self.base[layer].dtype)
+
+    def recompose(self, layers=None) -> None:
+        layers = self.base.keys() if layers is None else layers
+        for layer in layers:
+            w = self.base[layer].double()
+            for e in self.edits.values():
+                if layer in e.deltas and e.scale != 0.0:
+                    w = w + e.scale * e.deltas[layer].double()
+            p = self._weight(layer)
+            with torch.no_grad():
+                p.copy_(w.to(device=p.device, dtype=p.dtype))
+
+    def add(self, edit: Edit) -> Edit:
+        """Register an edit whose deltas are already in the weights (as memit.apply leaves them)."""
+        for layer in edit.deltas:
+            if layer not in self.base:
+                # W0 = current weights minus this edit's own contribution
+                w = self._weight(layer).detach().to("cpu").double() - edit.scale * edit.deltas[layer].double()
+                self.base[layer] = w.to(self._weight(layer).dtype)
+        self.edits[edit.id] = edit
+        return edit
+
+    def attach(self, edit: Edit) -> Edit:
+        """Register an edit that is *not* yet in the weights (e.g. loaded from disk) and apply it."""
+        for layer in edit.deltas:
+            self._remember(layer)
+        self.edits[edit.id] = edit
+        self.recompose(edit.deltas.keys())
+        return edit
+
+    def set_scale(self, edit_id: str, scale: float) -> None:
+        self.edits[edit_id].scale = float(scale)
+        self.recompose(self.edits[edit_id].deltas.keys())
+
+    def remove(self, edit_id: str) -> Edit:
+        e = self.edits.pop(edit_id)
+        self.recompose(e.deltas.keys())
+        return e
+
+    def total_delta_norm(self, relative: bool = True) -> float:
+        """|sum of scaled deltas| over edited layers (relative to |W0| when `relative`)."""
+        num, den = 0.0, 0.0
+        for layer, w0 in self.base.items():
+            d = sum((e.scale * e.deltas[layer].double() for e in self.edits.values() if layer in e.deltas),
+                    torch.zeros_like(w0, dtype=torch.float64))
+            num += float(d.norm() ** 2)
+            den += float(w0.double().norm() ** 2)
+        return (num / den) ** 0.5 if relative else num ** 0.5
+
+    def facts(self) -> list:
+        return list(itertools.chain.from_iterable(e.facts for e in self.edits.values()))

@@ -1,0 +1,65 @@
+"""MEMIT (Meng et al., ICLR 2023): write facts into the down-projections of several MLP layers.
+
+    edit = apply_memit(lm, hp, requests, stats)   # the weights are updated; edit holds the deltas
+
+For the last edited layer L we find target vectors z_i (compute_z.py). Then for each edited layer l,
+from the first to the last, with the current (partly edited) weights:
+
+    K   = keys of the requests at layer l                 [d_mlp, n]   (compute_ks.py)
+    R   = (Z - H_L) / (number of layers left)             [d_model, n] (residual, spread over layers)
+    dW  = R K^T (lambda C + K K^T)^{-1}                   [d_model, d_mlp]  (solved in float64)
+
+where C = E[k k^T] over ordinary text (stats.py) and lambda = hp.mom2_weight. The solve keeps
+W k ~ unchanged for ordinary keys while moving W k_i toward its target for the new keys.
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+
+from .compute_ks import compute_ks, layer_output_at_subject
+from .compute_z import compute_z
+from .edits import Edit
+from .nethook import get_module
+
+
+def solve_update(R: torch.Tensor, K: torch.Tensor, C: torch.Tensor, lam: float) -> torch.Tensor:
+    """dW = R K^T (lam C + K K^T)^{-1}, in float64.  R [d_out, n], K [d_in, n], C [d_in, d_in]."""
+    R, K, C = R.double(), K.double(), C.double().to(K.device)
+    A = lam * C + K @ K.T                       # [d_in, d_in], symmetric positive definite
+    adj = torch.linalg.solve(A, K)              # [d_in, n] = A^{-1} K
+    return R @ adj.T                            # [d_out, d_in]
+
+
+def apply_memit(lm, hp, requests: list, stats: dict, facts: list | None = None,
+                projectors: dict | None = None, progress: bool = False) -> Edit:
+    """Edit lm.model in place for all `requests` at once (a batch); return the Edit (deltas on CPU).
+
+    `projectors` ({layer: P [d_mlp, d_mlp]}) switches to the null-space-constrained update (nullspace.py).
+    """
+    t0 = time.perf_counter()
+    zs, z_info = [], []
+    for req in requests:
+        z, info = compute_z(lm, hp, req)
+        zs.append(z)
+        z_info.append(info)
+    Z = torch.stack(zs).T                                   # [d_model, n]
+    t_z = time.perf_counter() - t0
+    deltas = {}
+    for i, layer in enumerate(hp.layers):
+        K = compute_ks(lm, hp, layer, requests).T           # [d_mlp, n]
+        H = layer_output_at_subject(lm, hp, hp.layers[-1], requests).T   # [d_model, n]
+        R = (Z - H) / (len(hp.layers) - i)
+        if projectors is None:
+            dW = solve_update(R, K, stats[layer], hp.mom2_weight)
+        else:
+            from .nullspace import solve_update_projected
+
+            dW = solve_update_projected(R, K, projectors[layer], hp)
+        w = get_module(lm.model, hp.rewrite_module.format(layer)).weight
+        with torch.no_grad():
+            w.add_(dW.to(device=w.device, dtype=w.dtype))
+        deltas[layer] = dW.float().cpu()
+    info = {"seconds": time.perf_counter() - t0, "z_seconds": t_z, "z": z_info}
+    return Edit(deltas=deltas, facts=[f.to_dict() for f in (facts or [])], info=info)

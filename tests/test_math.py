@@ -1,0 +1,109 @@
+"""Pure math on small random tensors and a tiny random Llama: checked against float64 references."""
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from logos_core.atomic import write_json
+from logos_core.contexts import Request, contexts, subject_last_positions
+from logos_core.edits import Edit, EditBook
+from logos_core.evaluate import contains
+from logos_core.hparams import MemitHparams, load_hparams
+from logos_core.memit import solve_update
+from logos_core.nethook import Trace, TraceDict
+
+
+def test_solve_update_matches_float64_reference():
+    g = torch.Generator().manual_seed(0)
+    d_in, d_out, n = 40, 24, 3
+    X = torch.randn(500, d_in, generator=g)
+    C = (X.T @ X / 500).float()
+    K = torch.randn(d_in, n, generator=g)
+    R = torch.randn(d_out, n, generator=g)
+    lam = 7.5
+    dW = solve_update(R, K, C, lam)
+    Kn, Cn, Rn = K.double().numpy(), C.double().numpy(), R.double().numpy()
+    ref = Rn @ Kn.T @ np.linalg.inv(lam * Cn + Kn @ Kn.T)
+    assert dW.dtype == torch.float64 and dW.shape == (d_out, d_in)
+    np.testing.assert_allclose(dW.numpy(), ref, rtol=1e-9, atol=1e-12)
+
+
+def test_solve_update_moves_new_keys_toward_target_and_spares_ordinary_keys():
+    g = torch.Generator().manual_seed(1)
+    d_in, d_out = 30, 10
+    X = torch.randn(2000, d_in, generator=g)
+    C = X.T @ X / 2000
+    k = torch.randn(d_in, 1, generator=g) * 3
+    r = torch.randn(d_out, 1, generator=g)
+    dW_small = solve_update(r, k, C, 1e-3)
+    dW_big = solve_update(r, k, C, 1e3)
+    # a tiny lambda reaches the target on the new key; a huge one barely moves anything
+    assert torch.allclose(dW_small @ k.double(), r.double(), atol=1e-3)
+    assert (dW_big @ k.double()).norm() < 0.1 * r.norm()
+
+
+def test_edit_scales_compose_and_zero_restores_exactly(tiny_lm):
+    hp = dataclasses.replace(MemitHparams(), layers=[0, 1])
+    w0 = {l: tiny_lm.model.model.layers[l].mlp.down_proj.weight.detach().clone() for l in (0, 1)}
+    g = torch.Generator().manual_seed(2)
+    book = EditBook(tiny_lm, hp)
+    e1 = book.attach(Edit({0: torch.randn(32, 64, generator=g), 1: torch.randn(32, 64, generator=g)}))
+    e2 = book.attach(Edit({1: torch.randn(32, 64, generator=g)}))
+    w = tiny_lm.model.model.layers[1].mlp.down_proj.weight
+    assert torch.allclose(w, w0[1] + e1.deltas[1] + e2.deltas[1], atol=1e-6)
+    book.set_scale(e1.id, 0.5)
+    assert torch.allclose(w, w0[1] + 0.5 * e1.deltas[1] + e2.deltas[1], atol=1e-6)
+    for _ in range(20):  # many changes must not accumulate rounding
+        book.set_scale(e2.id, 0.1)
+        book.set_scale(e2.id, 1.0)
+    book.set_scale(e1.id, 0.0)
+    book.remove(e2.id)
+    for l in (0, 1):
+        assert torch.equal(tiny_lm.model.model.layers[l].mlp.down_proj.weight, w0[l])
+
+
+def test_trace_stops_early_and_removes_itself(tiny_lm):
+    ids = torch.tensor([[5, 6, 7, 8]])
+    name = "model.layers.0.mlp.down_proj"
+    with TraceDict(tiny_lm.model, [name], stop_at=name, capture_input=True) as td:
+        out = tiny_lm.model(ids)
+        pytest.fail("the forward pass should have stopped")  # pragma: no cover
+    assert td[name].input.shape == (1, 4, 64)
+    assert not tiny_lm.model.model.layers[0].mlp.down_proj._forward_hooks
+    with Trace(tiny_lm.model, "model.layers.1", edit_output=lambda h: h * 0):
+        out = tiny_lm.model(ids)
+    assert out.logits.shape == (1, 4, len(tiny_lm.tok))
+
+
+def test_subject_last_positions_find_every_occurrence(lm):
+    req = Request("Aria Velkari", "Aria Velkari lives in", "Lisbon")
+    texts = contexts(lm.tok, req, n_raw=2, n_chat=2)
+    assert len(texts) == 5 and all(t.endswith("Aria Velkari lives in") for t in texts)
+    ids, pos = subject_last_positions(lm.tok, texts[-1], "Aria Velkari")
+    assert len(pos) == 2  # in the user's question and in the assistant's answer
+    for p in pos:
+        assert lm.tok.decode(ids[: p + 1]).endswith("Velkari")
+
+
+def test_contains_is_case_punctuation_and_word_insensitive():
+    assert contains("She lives in LISBON, Portugal.", "Lisbon")
+    assert contains("an Alfa-Romeo", "Alfa Romeo")
+    assert not contains("Lisbonne", "Lisbon")
+    assert not contains("the scarlet letter", "car")
+
+
+def test_atomic_json_write_replaces_whole_file(tmp_path):
+    p = tmp_path / "x.json"
+    write_json(p, {"a": 1})
+    write_json(p, {"a": 2})
+    assert p.read_text().strip().endswith("}") and '"a": 2' in p.read_text()
+    assert [f.name for f in tmp_path.iterdir()] == ["x.json"]  # no temp files left behind
+
+
+def test_unknown_model_hparams_name_the_file_to_add():
+    from logos_core.errors import LogosError
+
+    with pytest.raises(LogosError, match="logos_core/hparams/"):
+        load_hparams("someone/unknown-model")
+    assert load_hparams("8b").layers == [4, 5, 6, 7, 8] and load_hparams("8b").mom2_weight == 15000

@@ -1,0 +1,58 @@
+"""The bundled model, its cache, the fact bank and the locality set, measured on the real model."""
+import json
+
+import pytest
+import torch
+
+from logos_core import evaluate as E
+from logos_core.errors import LogosError
+from logos_core.facts import load_locality
+from logos_core.models import bundled_gguf, load_model
+
+
+def test_cached_copy_gives_the_same_logits_as_the_gguf(lm):
+    from transformers import AutoModelForCausalLM
+
+    g = bundled_gguf()
+    ref = AutoModelForCausalLM.from_pretrained(g.parent, gguf_file=g.name, dtype=torch.float32).eval()
+    ids = lm.tok("The capital of France is Paris, and the capital of Italy is", return_tensors="pt").input_ids
+    with torch.no_grad():
+        assert torch.equal(ref(ids).logits, lm.model(ids).logits)
+    assert lm.cache_hit or lm.load_seconds > 0
+
+
+def test_missing_model_is_one_clear_error():
+    with pytest.raises(LogosError, match="HF_TOKEN"):
+        load_model("/nonexistent/model/folder")
+
+
+def test_bank_shape(bank):
+    assert len(bank.facts) >= 500
+    assert len({f.relation for f in bank.facts}) >= 10
+    assert len({f.subject for f in bank.facts}) == len(bank.facts)
+    for f in bank.facts:
+        assert f.object in f.statement and f.subject in f.raw_prompt and len(f.paraphrases) >= 2
+        assert f.chat_question not in f.paraphrases
+    assert not set(bank.bystanders) & {f.subject for f in bank.facts}
+
+
+def test_unedited_model_does_not_know_the_bank(lm, bank):
+    """Baseline recall must be under 5% (measured here on a seeded sample of 120 facts)."""
+    facts = bank.sample(120, seed=123)
+    r = E.recall(lm, facts, modes=("raw", "chat"))
+    assert r["raw"] < 0.05 and r["chat"] < 0.05, (r["raw"], r["chat"])
+
+
+def test_locality_set_is_known_by_the_unedited_model(lm):
+    probes = load_locality()
+    assert len(probes) >= 100
+    sample = probes[::4]
+    loc = E.locality(lm, sample)
+    assert loc["both"] == 1.0, [p.chat_question for p, r, c in zip(sample, loc["raw_hits"], loc["chat_hits"])
+                                if not (r and c)]
+
+
+def test_heldout_text_is_long_enough(lm):
+    from logos_core.facts import heldout_text
+
+    assert len(lm.tok(heldout_text()).input_ids) >= 20_000
