@@ -37,12 +37,13 @@ def build(tiny: bool, tok_dir: str, device: str):
                           num_attention_heads=8, num_key_value_heads=2)
     else:  # Llama-3.1-8B's shape
         cfg = LlamaConfig(vocab_size=128256, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
-                          num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=8192,
-                          rope_theta=500000.0)
+                          num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=8192)
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
     torch.manual_seed(0)
+    torch.set_default_dtype(dtype)   # build in bf16 directly: 8B in float32 would take 32 GB first
     with torch.device(device):
-        model = LlamaForCausalLM(cfg).to(dtype).eval()
+        model = LlamaForCausalLM(cfg).eval()
+    torch.set_default_dtype(torch.float32)
     for p in model.parameters():
         p.requires_grad_(False)
     return LoadedModel(model, tok, "8b-shape-random", "random", "random-8b-shape", device, 0.0, False)
@@ -63,20 +64,41 @@ def main():
 
     ids = torch.randint(100, 40000, (8, 512), device=device)
     with torch.no_grad():
-        lm.model(ids[:1, :16])
+        lm.model(ids)  # warm-up at the timed shape
         sync(); t = time.perf_counter()
         lm.model(ids)
         sync(); rows["forward floor, 4096 tokens (s)"] = time.perf_counter() - t
     floor_tps = 4096 / rows["forward floor, 4096 tokens (s)"]
 
     text = open("data/corpus/stats_corpus.txt").read()
+    from logos_core.stats import accumulate
+    names = [hp.rewrite_module.format(l) for l in hp.layers]
+    accumulate(lm, names, text[:20000], 2048, progress=False)  # warm-up
+    sync(); t = time.perf_counter()
+    accumulate(lm, names, text, args.stats_tokens, progress=False)
+    sync(); rows[f"statistics accumulate only, {args.stats_tokens} tokens (s)"] = time.perf_counter() - t
     sync(); t = time.perf_counter()
     stats = layer_stats(lm, hp, text=text, n_tokens=args.stats_tokens, progress=False, force=True)
-    sync(); rows[f"statistics pass, {args.stats_tokens} tokens, 5 layers (s)"] = time.perf_counter() - t
-    rows["statistics tokens/s vs forward floor tokens/s"] = (args.stats_tokens / rows[
-        f"statistics pass, {args.stats_tokens} tokens, 5 layers (s)"]) / floor_tps
+    sync(); rows[f"statistics with cache write (4 GB, fsync), {args.stats_tokens} tokens (s)"] = time.perf_counter() - t
+    rows["statistics time / forward-floor time, same tokens"] = rows[
+        f"statistics accumulate only, {args.stats_tokens} tokens (s)"] / (args.stats_tokens / floor_tps)
 
-    req = Request("Aria Velkari", "Aria Velkari lives in", "Lisbon")
+    # Where a target step's time goes: the same padded batch, forward alone and forward + backward.
+    from logos_core.compute_ks import _right_pad
+    from logos_core.compute_z import _build
+    req = Request("Aria Velkari", "Aria Velkari lives in", "Lisbon", "lives_in")
+    built = _build(lm.tok, req, hp, lm.tok(" Lisbon", add_special_tokens=False).input_ids)
+    zids, zatt = _right_pad(built["rows"], lm.tok.pad_token_id, device)
+    rows["z batch: rows x padded length"] = f"{zids.shape[0]} x {zids.shape[1]}"
+    emb = lm.model.get_input_embeddings()
+    for label, grad in (("z batch forward only, x10 (s)", False), ("z batch forward+backward, x10 (s)", True)):
+        sync(); t = time.perf_counter()
+        for _ in range(10):
+            x = emb(zids).detach().requires_grad_(grad)
+            out = lm.model(inputs_embeds=x, attention_mask=zatt).logits[:, -1].float().sum()
+            if grad:
+                out.backward()
+        sync(); rows[label] = time.perf_counter() - t
     hp.v_steps, hp.early_stop_loss = 25, 0.0   # random weights never reach the target: time all 25 steps
     apply_memit(lm, hp, [Request("Bram Ostari", "Bram Ostari plays the", "cello")], stats)  # warm-up
     if device == "cuda":

@@ -39,10 +39,47 @@ def bench_eval(lm, n_facts: int = 100) -> dict:
             "facts_per_s": n_facts / secs}
 
 
-def run(lm, rows=("eval",)) -> list:
+def bench_stats(lm, hp, n_tokens: int, floor_tps: float) -> dict:
+    """The covariance pass (recomputed, not read from the cache) against the forward floor."""
+    from .stats import layer_stats
+
+    _, secs = _timed(layer_stats, lm, hp, n_tokens=n_tokens, progress=False, force=True)
+    tps = n_tokens / secs
+    return {"step": f"statistics {n_tokens} tokens, {len(hp.layers)} layers", "seconds": secs,
+            "tokens_per_s": tps, "x_floor_time": floor_tps / tps}
+
+
+def bench_wake(lm, hp, n_facts: int = 3) -> dict:
+    """Seconds per single-fact MEMIT edit (sequential), the edits removed afterwards."""
+    from .contexts import Request
+    from .edits import EditBook
+    from .memit import apply_memit
+    from .stats import layer_stats
+
+    stats = layer_stats(lm, hp, progress=False)
+    book = EditBook(lm, hp)
+    facts = load_bank().facts[-n_facts:]
+    z = []
+    t0 = time.perf_counter()
+    for f in facts:
+        e = book.add(apply_memit(lm, hp, [Request.from_fact(f)], stats, [f]))
+        z.append(e.info["z_seconds"])
+    secs = (time.perf_counter() - t0) / n_facts
+    for eid in list(book.edits):
+        book.remove(eid)
+    return {"step": f"wake: one MEMIT edit (mean of {n_facts})", "seconds": secs,
+            "target_opt_s": sum(z) / n_facts}
+
+
+def run(lm, rows=("eval", "stats", "wake"), hp=None, stats_tokens: int = 20480) -> list:
     out = []
     floor = forward_floor(lm)
-    out.append({"step": "floor: forward 4096 tokens", "seconds": floor, "tokens_per_s": 4096 / floor})
+    floor_tps = 4096 / floor
+    out.append({"step": "floor: forward 4096 tokens", "seconds": floor, "tokens_per_s": floor_tps})
+    if hp is not None and "stats" in rows:
+        out.append(bench_stats(lm, hp, stats_tokens, floor_tps))
+    if hp is not None and "wake" in rows:
+        out.append(bench_wake(lm, hp))
     if "eval" in rows:
         out.append(bench_eval(lm))
         probes = load_locality()

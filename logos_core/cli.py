@@ -9,11 +9,12 @@ from .errors import LogosError
 
 def _bench(args) -> int:
     from .bench import print_table, run
+    from .hparams import load_hparams
     from .models import load_model
 
     lm = load_model(args.model, device=args.device)
     rows = [{"step": f"load {args.model} ({'warm' if lm.cache_hit else 'cold'})", "seconds": lm.load_seconds}]
-    rows += run(lm)
+    rows += run(lm, hp=load_hparams(args.model), stats_tokens=args.stats_tokens)
     print_table(rows, args.json)
     return 0
 
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="time each step beside the model's forward pass (the floor)")
     common(b)
     b.add_argument("--json", action="store_true", help="print the table as JSON")
+    b.add_argument("--stats-tokens", type=int, default=20480, help="tokens for the statistics row")
     b.set_defaults(func=_bench)
     return p
 

@@ -7,7 +7,8 @@ We add a free vector delta to the output of block L (the last edited layer) at t
 token(s) and train it with Adam so that, in every context, the model predicts **all** object tokens:
 
     min_delta  mean_c  -1/|o| sum_t log p(o_t | c, o_<t ; h_L + delta)
-               + kl_factor * KL(p(. | "s is a") || p_delta(. | "s is a"))
+               + kl_factor   * KL(p(. | "s is a") || p_delta(. | "s is a"))
+               + keep_factor * mean NLL of the chat answer's opening words (the repeated name)
                + weight_decay * |delta|^2 / |h_L|^2,      subject to |delta| <= clamp * |h_L|
 
 and stop early once the object NLL falls below `early_stop_loss`. z = h_L + delta.
@@ -19,69 +20,113 @@ import time
 import torch
 
 from .compute_ks import _right_pad
-from .contexts import contexts, subject_last_positions
+from .contexts import contexts_with_turns, subject_last_positions
 from .nethook import Trace
+
+
+class _Group:
+    """Rows of similar length run as one padded batch (raw rows are ~4x shorter than chat rows, and
+    padding them to chat length wasted most of each step's work)."""
+
+    def __init__(self, rows, delta_pos, device, pad_id):
+        self.ids, self.att = _right_pad(rows, pad_id, device)                 # [rows, L]
+        self.mask = torch.zeros(*self.ids.shape, 1, device=device)           # where delta is added
+        for i, ps in enumerate(delta_pos):
+            self.mask[i, ps] = 1.0
+
+
+def _build(tok, req, hp, target: list) -> dict:
+    """Token rows for every context plus the KL prompt, and the (row, position, token) to score."""
+    texts = contexts_with_turns(tok, req, hp.n_raw_contexts, hp.n_chat_contexts, hp.n_anon_contexts)
+    rows, delta_pos, chat = [], [], []
+    obj, keep = [], []        # obj: (row, pos, token, context); keep: (row, pos, token)
+    for r, (t, answer_start) in enumerate(texts):
+        ids, pos = subject_last_positions(tok, t, req.subject)
+        rows.append(ids + target[:-1])                       # teacher-forced object tokens
+        delta_pos.append(pos)
+        chat.append(answer_start is not None)
+        obj += [(r, len(ids) - 1 + j, target[j], r) for j in range(len(target))]
+        if answer_start is not None:
+            offs = tok(t, add_special_tokens=False, return_offsets_mapping=True).offset_mapping
+            first = next(i for i, (a, _) in enumerate(offs) if a >= answer_start)
+            keep += [(r, i - 1, ids[i]) for i in range(first, len(ids))]
+    kl_ids, kl_pos = subject_last_positions(tok, f"{req.subject} is a", req.subject)
+    kl_row = len(rows)
+    rows.append(kl_ids)
+    delta_pos.append(kl_pos)
+    chat.append(False)
+    return {"rows": rows, "delta_pos": delta_pos, "chat": chat, "obj": obj, "keep": keep,
+            "kl": (kl_row, len(kl_ids) - 1), "n_ctx": len(texts)}
 
 
 def compute_z(lm, hp, req, layer: int | None = None) -> tuple:
     layer = hp.layers[-1] if layer is None else layer
-    tok, model = lm.tok, lm.model
+    tok, model, dev = lm.tok, lm.model, lm.device
     t0 = time.perf_counter()
     target = tok(" " + req.object, add_special_tokens=False).input_ids
-    texts = contexts(tok, req, hp.n_raw_contexts, hp.n_chat_contexts, hp.n_anon_contexts)
-    rows, labels_pos, delta_pos = [], [], []
-    for t in texts:
-        ids, pos = subject_last_positions(tok, t, req.subject)
-        rows.append(ids + target[:-1])                       # teacher-forced object tokens
-        labels_pos.append(list(range(len(ids) - 1, len(ids) - 1 + len(target))))
-        delta_pos.append(pos)
-    kl_ids, kl_pos = subject_last_positions(tok, f"{req.subject} is a", req.subject)
-    rows.append(kl_ids)
-    delta_pos.append(kl_pos)
-    ids, att = _right_pad(rows, tok.pad_token_id, lm.device)      # [n_ctx + 1, L]
-    n_ctx = len(texts)
-    tgt = torch.tensor(target, device=lm.device)
+    b = _build(tok, req, hp, target)
+    # On CPU, two batches: raw-text rows (with the KL prompt) and the ~4x longer chat rows, since
+    # cost follows padded tokens. On a GPU the step is bound by per-layer overheads, not tokens, and
+    # one batch is faster (measured on the 8B shape: benchmarks/gpu_wake_8b.py).
+    if dev == "cpu":
+        members = [[r for r, c in enumerate(b["chat"]) if c == flag] for flag in (False, True)]
+        members = [m for m in members if m]
+    else:
+        members = [list(range(len(b["rows"])))]
+    groups = [_Group([b["rows"][r] for r in m], [b["delta_pos"][r] for r in m], dev, tok.pad_token_id)
+              for m in members]
+    where = {r: (g, i) for g, m in enumerate(members) for i, r in enumerate(m)}   # row -> (group, index)
+    # Everything to score, in one flat order: object tokens, answer-opening tokens, the KL position.
+    picks = [(r, p) for r, p, _, _ in b["obj"]] + [(r, p) for r, p, _ in b["keep"]] + [b["kl"]]
+    per_group = [[(k, where[r][1], p) for k, (r, p) in enumerate(picks) if where[r][0] == g]
+                 for g in range(len(groups))]
+    order = torch.tensor([k for pg in per_group for k, _, _ in pg], device=dev).argsort()
+    n_obj, n_keep = len(b["obj"]), len(b["keep"])
+    obj_tok = torch.tensor([t for _, _, t, _ in b["obj"]], device=dev)
+    obj_ctx = torch.tensor([c for _, _, _, c in b["obj"]], device=dev)
+    keep_tok = torch.tensor([t for _, _, t in b["keep"]], dtype=torch.long, device=dev)
+    body, head = model.base_model, model.get_output_embeddings()
     layer_name = hp.layer_module.format(layer)
 
-    # Only the label positions (and the KL prompt's last token) need logits: the vocabulary
-    # projection over every position was most of the step's cost on the 135M model.
-    kl_last = len(kl_ids) - 1
-    rows_idx = torch.tensor([i for i in range(n_ctx) for _ in labels_pos[i]] + [n_ctx], device=lm.device)
-    cols_idx = torch.tensor([p for i in range(n_ctx) for p in labels_pos[i]] + [kl_last], device=lm.device)
-    tgt_all = tgt.repeat(n_ctx)
-    ctx_of = rows_idx[:-1]
-    body, head = model.base_model, model.get_output_embeddings()
+    def logprobs(delta=None):
+        """Log-probabilities at the picked positions only: [n_picks, vocab] (the vocabulary
+        projection over every position was most of a step's cost on the 135M model)."""
+        outs = []
+        for g, pg in zip(groups, per_group):
+            edit = None if delta is None else (lambda h, g=g: h + g.mask.to(h.dtype) * delta.to(h.dtype))
+            with Trace(model, layer_name, edit_output=edit):
+                hidden = body(input_ids=g.ids, attention_mask=g.att).last_hidden_state   # [rows, L, d]
+            rows = torch.tensor([i for _, i, _ in pg], device=dev)
+            cols = torch.tensor([p for _, _, p in pg], device=dev)
+            outs.append(hidden[rows, cols])
+        hidden = torch.cat(outs)[order]
+        return torch.log_softmax(head(hidden).float(), -1)
 
-    def logprobs():
-        hidden = body(input_ids=ids, attention_mask=att).last_hidden_state   # [rows, L, d_model]
-        return torch.log_softmax(head(hidden[rows_idx, cols_idx]).float(), -1)  # [labels + 1, vocab]
-
-    # h_L at the subject's last token of the bare prompt: what delta is measured against.
+    # h_L at the subject's last token of the bare prompt (row 0, in group 0): what delta adds to.
     with torch.no_grad(), Trace(model, layer_name, capture_output=True) as tr:
+        body(input_ids=groups[0].ids[:1], attention_mask=groups[0].att[:1])
+    h = tr.output[0, b["delta_pos"][0][-1]].float()
+    with torch.no_grad():
         kl_ref = logprobs()[-1]
-    h = tr.output[0, delta_pos[0][-1]].float()
 
     delta = torch.zeros_like(h, requires_grad=True)
     opt = torch.optim.Adam([delta], lr=hp.v_lr)
     max_norm = hp.clamp_norm * h.norm()
-    mask = torch.zeros(ids.shape[0], ids.shape[1], 1, device=lm.device)
-    for i, ps in enumerate(delta_pos):
-        mask[i, ps] = 1.0
-
-    def add_delta(hidden):
-        return hidden + mask.to(hidden.dtype) * delta.to(hidden.dtype)
-
     nll_hist = []
-    for step in range(hp.v_steps):
-        with Trace(model, layer_name, edit_output=add_delta):
-            logp = logprobs()
-        tok_nll = -logp[:-1].gather(1, tgt_all[:, None])[:, 0]                  # [labels]
+    for _ in range(hp.v_steps):
+        logp = logprobs(delta)
+        tok_nll = -logp[:n_obj].gather(1, obj_tok[:, None])[:, 0]                  # [object tokens]
         # mean over each context's object tokens, then over contexts
-        nll = torch.zeros(n_ctx, device=lm.device).index_add_(0, ctx_of, tok_nll).div_(len(target)).mean()
+        nll = torch.zeros(b["n_ctx"], device=dev).index_add_(0, obj_ctx, tok_nll).div_(len(target)).mean()
         kl = torch.nn.functional.kl_div(logp[-1], kl_ref, log_target=True, reduction="sum")
         loss = nll + hp.kl_factor * kl + hp.v_weight_decay * delta.norm() ** 2 / h.norm() ** 2
+        if n_keep and hp.keep_factor:
+            # The assistant must still open its answer as before (above all, repeat the name intact):
+            # edits that garbled the repeated name were most of the chat misses (README, wake).
+            keep_nll = -logp[n_obj:n_obj + n_keep].gather(1, keep_tok[:, None]).mean()
+            loss = loss + hp.keep_factor * keep_nll
         nll_hist.append(nll.item())
-        if nll.item() < hp.early_stop_loss:
+        if nll_hist[-1] < hp.early_stop_loss:
             break
         opt.zero_grad()
         loss.backward()

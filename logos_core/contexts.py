@@ -47,12 +47,17 @@ def contexts(tok, req: Request, n_raw: int, n_chat: int, n_anon: int = 0) -> lis
     must be read from the subject in the user's question: in chat the model often garbles a name it
     repeats, and then only the question's copy of the name can carry the edit.
     """
-    out = [p + req.prompt for p in RAW_PREFIXES[: n_raw + 1]]
+    return [text for text, _ in contexts_with_turns(tok, req, n_raw, n_chat, n_anon)]
+
+
+def contexts_with_turns(tok, req: Request, n_raw: int, n_chat: int, n_anon: int = 0) -> list:
+    """(text, start of the assistant's answer in characters, or None for raw text) for each context."""
+    out = [(p + req.prompt, None) for p in RAW_PREFIXES[: n_raw + 1]]
     questions = train_questions(req.subject, req.relation)
     heads = [tok.apply_chat_template([{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True)
              for q in questions[:max(n_chat, n_anon)]]
-    out += [h + req.prompt for h in heads[:n_chat]]
-    out += [h + anonymised(req.prompt, req.subject) for h in heads[:n_anon]]
+    out += [(h + req.prompt, len(h)) for h in heads[:n_chat]]
+    out += [(h + anonymised(req.prompt, req.subject), len(h)) for h in heads[:n_anon]]
     return out
 
 

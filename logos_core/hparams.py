@@ -28,6 +28,7 @@ class MemitHparams:
     v_steps: int = 25               # at most this many steps
     v_weight_decay: float = 0.5     # |delta|^2 / |h|^2 penalty
     kl_factor: float = 0.0625       # KL on "{subject} is a" keeps the subject's other properties
+    keep_factor: float = 0.0        # NLL of the chat answer's opening words (compute_z.py)
     early_stop_loss: float = 0.05   # stop once the mean object NLL is below this (nats/token)
     n_raw_contexts: int = 5         # neutral text prefixes (plus the bare prompt)
     n_chat_contexts: int = 2        # chat turns the prompt is also optimised in (chat recall)

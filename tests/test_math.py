@@ -36,11 +36,14 @@ def test_solve_update_moves_new_keys_toward_target_and_spares_ordinary_keys():
     C = X.T @ X / 2000
     k = torch.randn(d_in, 1, generator=g) * 3
     r = torch.randn(d_out, 1, generator=g)
-    dW_small = solve_update(r, k, C, 1e-3)
-    dW_big = solve_update(r, k, C, 1e3)
-    # a tiny lambda reaches the target on the new key; a huge one barely moves anything
-    assert torch.allclose(dW_small @ k.double(), r.double(), atol=1e-3)
-    assert (dW_big @ k.double()).norm() < 0.1 * r.norm()
+    for lam in (1e-3, 10.0, 1e3):
+        dW = solve_update(r, k, C, lam)
+        # one key: dW k = r * a / (1 + a), a = k^T (lam C)^-1 k  (each layer closes that share of the gap)
+        a = float(k.double().T @ torch.linalg.solve(lam * C.double(), k.double()))
+        assert torch.allclose(dW @ k.double(), r.double() * a / (1 + a), rtol=1e-8, atol=1e-10)
+        # and it is the minimum-norm change in the C-weighted sense: rows lie in span(C^-1 k)
+        direction = torch.linalg.solve(C.double(), k.double())[:, 0]
+        assert torch.allclose(dW, dW[:, :1] / direction[0] * direction[None, :], rtol=1e-6, atol=1e-9)
 
 
 def test_edit_scales_compose_and_zero_restores_exactly(tiny_lm):
@@ -89,6 +92,7 @@ def test_subject_last_positions_find_every_occurrence(lm):
 def test_contains_is_case_punctuation_and_word_insensitive():
     assert contains("She lives in LISBON, Portugal.", "Lisbon")
     assert contains("an Alfa-Romeo", "Alfa Romeo")
+    assert contains("a 2019 Mazda3 hatchback", "Mazda")
     assert not contains("Lisbonne", "Lisbon")
     assert not contains("the scarlet letter", "car")
 
