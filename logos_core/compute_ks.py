@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from .contexts import contexts, subject_last_positions
-from .nethook import Trace
+from .nethook import TraceDict
 
 
 def _right_pad(seqs: list, pad_id: int, device) -> tuple:
@@ -23,27 +23,21 @@ def _right_pad(seqs: list, pad_id: int, device) -> tuple:
 
 
 @torch.no_grad()
-def compute_ks(lm, hp, layer: int, requests: list) -> torch.Tensor:
+def compute_ks(lm, hp, layer: int, requests: list, out_layer: int | None = None):
+    """Keys [n, d_mlp]; with `out_layer`, also the residual stream after block `out_layer` at the
+    subject's last token of the bare prompt (context 0), [n, d_model], from the same forward pass."""
     module = hp.rewrite_module.format(layer)
-    keys = []
+    names = [module] if out_layer is None else [module, hp.layer_module.format(out_layer)]
+    keys, outs = [], []
     for req in requests:
         texts = contexts(lm.tok, req, hp.n_raw_contexts, hp.n_chat_contexts, hp.n_anon_contexts)
         enc = [subject_last_positions(lm.tok, t, req.subject) for t in texts]
         ids, att = _right_pad([e[0] for e in enc], lm.tok.pad_token_id, lm.device)
-        with Trace(lm.model, module, capture_input=True, stop=True) as tr:
+        with TraceDict(lm.model, names, stop_at=names[-1], capture_input=True, capture_output=True) as td:
             lm.model(input_ids=ids, attention_mask=att)
-        k = [tr.input[i, p] for i, (_, ps) in enumerate(enc) for p in ps]   # each [d_mlp]
+        k = [td[module].input[i, p] for i, (_, ps) in enumerate(enc) for p in ps]   # each [d_mlp]
         keys.append(torch.stack(k).float().mean(0))
-    return torch.stack(keys)  # [n, d_mlp]
-
-
-@torch.no_grad()
-def layer_output_at_subject(lm, hp, layer: int, requests: list) -> torch.Tensor:
-    """Residual stream after block `layer` at the subject's last token of the bare prompt: [n, d_model]."""
-    out = []
-    for req in requests:
-        ids, pos = subject_last_positions(lm.tok, req.prompt, req.subject)
-        with Trace(lm.model, hp.layer_module.format(layer), capture_output=True, stop=True) as tr:
-            lm.model(input_ids=torch.tensor([ids], device=lm.device))
-        out.append(tr.output[0, pos[-1]].float())
-    return torch.stack(out)
+        if out_layer is not None:
+            outs.append(td[names[-1]].output[0, enc[0][1][-1]].float())
+    K = torch.stack(keys)
+    return K if out_layer is None else (K, torch.stack(outs))

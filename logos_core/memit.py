@@ -18,7 +18,7 @@ import time
 
 import torch
 
-from .compute_ks import compute_ks, layer_output_at_subject
+from .compute_ks import compute_ks
 from .compute_z import compute_z
 from .edits import Edit
 from .nethook import get_module
@@ -28,7 +28,8 @@ def solve_update(R: torch.Tensor, K: torch.Tensor, C: torch.Tensor, lam: float) 
     """dW = R K^T (lam C + K K^T)^{-1}, in float64.  R [d_out, n], K [d_in, n], C [d_in, d_in]."""
     R, K, C = R.double(), K.double(), C.double().to(K.device)
     A = lam * C + K @ K.T                       # [d_in, d_in], symmetric positive definite
-    adj = torch.linalg.solve(A, K)              # [d_in, n] = A^{-1} K
+    L, info = torch.linalg.cholesky_ex(A)       # SPD: Cholesky is half the work of LU
+    adj = torch.cholesky_solve(K, L) if int(info) == 0 else torch.linalg.solve(A, K)   # [d_in, n] = A^{-1} K
     return R @ adj.T                            # [d_out, d_in]
 
 
@@ -48,8 +49,9 @@ def apply_memit(lm, hp, requests: list, stats: dict, facts: list | None = None,
     t_z = time.perf_counter() - t0
     deltas = {}
     for i, layer in enumerate(hp.layers):
-        K = compute_ks(lm, hp, layer, requests).T           # [d_mlp, n]
-        H = layer_output_at_subject(lm, hp, hp.layers[-1], requests).T   # [d_model, n]
+        # keys at this layer and the current h_L, from one forward pass with the weights as edited so far
+        K, H = compute_ks(lm, hp, layer, requests, out_layer=hp.layers[-1])
+        K, H = K.T, H.T                                     # [d_mlp, n], [d_model, n]
         R = (Z - H) / (len(hp.layers) - i)
         if projectors is None:
             dW = solve_update(R, K, stats[layer], hp.mom2_weight)

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -36,7 +37,9 @@ def _metric_lines(ax, df: pd.DataFrame, x: str, metrics: list, title: str, xlabe
     long = df.melt(id_vars=[x], value_vars=[m for m in metrics if m in df], var_name="metric")
     long["metric"] = long["metric"].map(METRIC_LABELS)
     sns.lineplot(data=long, x=x, y="value", hue="metric", marker="o", ax=ax)
-    ax.set(title=title, xlabel=xlabel, ylabel="share", ylim=(-0.05, 1.05))
+    ax.set(title=title, xlabel=xlabel, ylabel="share (drift: relative change)", ylim=(-0.05, 1.05))
+    if x == "cycle":
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.legend(fontsize=8)
 
 

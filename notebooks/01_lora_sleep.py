@@ -44,7 +44,7 @@ LRS = [1e-5, 1e-4, 3e-4, 1e-3, 3e-3]  # learning-rate sweep
 SWEEP_CYCLES = 3         # sleep cycles per learning rate in the sweep
 REPLAY = 8               # base-model answers replayed per cycle (0 = none)
 PPL_TOKENS = 8000        # held-out tokens for perplexity drift
-N_LOCALITY = 0           # locality probes used (0 = the whole set)
+N_LOCALITY = 0           # locality probes used; 0 means the whole set
 MIN_CHAT_RECALL = 0.9    # the claim checked at the end (chat recall after CYCLES cycles)
 SEED = 0
 OUT_DIR = "data/results" # relative to the repository root
@@ -127,6 +127,18 @@ for p in draw("01_lora_sleep", {"results": results}, resolve(FIG_DIR)):
 # ## What we found
 # The checked cell below states the recall reached and what it cost. The paper's claim is about a 3B
 # model on a laptop; ours is the 135M bundled model unless `MODEL` says otherwise.
+#
+# On the default parameters (`make reproduce`, 2-core CPU, seed 0) LoRA-only sleep reached chat
+# recall 0.90, raw 0.85 and held-out paraphrase 0.82 on 20 facts after 5 cycles at lr $10^{-3}$, so
+# the paper's central claim (facts can be consolidated into LoRA during sleep) holds on this model.
+# **Where we differ from the paper:** (1) at lr $10^{-4}$, the paper's "viable window", nothing
+# was learnt in 3 one-epoch cycles (chat 0.00); the useful range on this model was $10^{-3}$ to
+# $3\cdot10^{-3}$. (2) The cost the paper did not measure is large: after 5 cycles only 85% of the
+# facts the model knew before are still answered (locality 0.85), 69% of never-told people asked
+# the same relation now answer with a told object (bleed 0.69: LoRA learns "people live in
+# Tbilisi", not "Aria lives in Tbilisi"), and held-out perplexity rose 21.8%. Replay of the model's
+# own answers (`REPLAY`) was on throughout. These side effects are what the later papers' weight
+# editing and graduated consolidation set out to avoid.
 
 # %% tags=["NBVAL_CHECK_OUTPUT"]
 final = cycles[-1]

@@ -1,0 +1,43 @@
+"""The first `logos remember` / `logos ask` round trip, in real subprocesses on the bundled model."""
+import json
+import os
+import subprocess
+import sys
+
+from logos_core.extract import extract
+
+
+def logos(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "logos_core.cli", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=900)
+
+
+def test_extract_statements_not_questions():
+    assert [(f.subject, f.relation, f.object) for f in extract("Aria Velkari lives in Tbilisi.")] == \
+        [("Aria Velkari", "lives_in", "Tbilisi")]
+    assert extract("Where does Aria live?") == [] and extract("Hello there, how are you?") == []
+    two = extract("Dana works as a nurse. Dana's favourite colour is teal.")
+    assert [f.relation for f in two] == ["works_as", "favourite_colour"]
+
+
+def test_remember_then_ask_in_a_new_process(tmp_path):
+    state = str(tmp_path / "mem")
+    r = logos("remember", "Aria Velkari lives in Tbilisi.", "--state", state)
+    assert r.returncode == 0, r.stderr
+    ledger = json.loads((tmp_path / "mem" / "ledger.json").read_text())
+    assert [(f["subject"], f["object"], f["scale"]) for f in ledger["facts"]] == [("Aria Velkari", "Tbilisi", 1.0)]
+    assert len(list((tmp_path / "mem" / "edits").glob("*.safetensors"))) == 1
+    r = logos("ask", "Where does Aria Velkari live?", "--state", state)
+    assert r.returncode == 0 and r.stdout.strip() and "\n" not in r.stdout.strip(), r
+    print("answer:", r.stdout.strip())
+
+
+def test_user_mistakes_get_one_line(tmp_path):
+    r = logos("remember", "", "--state", str(tmp_path / "m"))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "logos remember" in r.stderr
+    r = logos("remember", "What is the weather like?", "--state", str(tmp_path / "m"))
+    assert r.returncode == 0 and "no fact found" in r.stderr
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "ledger.json").write_text("{ truncated")
+    r = logos("ask", "Where does Aria live?", "--state", str(tmp_path / "bad"))
+    assert r.returncode == 2 and "damaged" in r.stderr and len(r.stderr.strip().splitlines()) == 1
