@@ -1,11 +1,12 @@
 # Logos: two commands do everything on a fresh machine.
-#   make reproduce [MODEL=135m]   every notebook on the default (paper-scale) parameters, then the figures
+#   make reproduce [MODEL=135m] [DEVICE=auto]   every notebook on the default (paper-scale) parameters, then the figures
 #   make test                     unit tests + notebooks on small parameters (nbval)
 SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 MODEL ?= 135m
+DEVICE ?= auto
 # Extra papermill arguments, e.g. PARAMS="-p N_FACTS 10 -p SEED 1"
 PARAMS ?=
 export LOGOS_CACHE ?= $(CURDIR)/.cache
@@ -39,7 +40,7 @@ notebooks: $(IPYNB)
 # One executed notebook per source; `make -j` runs them side by side (on 2 cores, don't).
 notebooks/_out/%.ipynb: notebooks/%.ipynb | setup
 	mkdir -p notebooks/_out
-	$(BIN)/papermill $< $@ --cwd $(CURDIR) -p MODEL $(MODEL) $(PARAMS)
+	$(BIN)/papermill $< $@ --cwd $(CURDIR) -p MODEL $(MODEL) -p DEVICE $(DEVICE) $(PARAMS)
 
 reproduce: setup $(IPYNB)
 	rm -f $(EXECUTED)

@@ -26,6 +26,9 @@ class Edit:
     scale: float = 1.0
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     info: dict = field(default_factory=dict)
+    # The layer weights just before this edit was written (set by memit.apply_memit, never saved):
+    # recomputing them as W - Delta would be off by float rounding.
+    weights_before: dict = field(default_factory=dict, repr=False)
 
     def norm(self) -> float:
         return float(sum(d.double().norm() ** 2 for d in self.deltas.values()) ** 0.5)
@@ -69,9 +72,12 @@ class EditBook:
         """Register an edit whose deltas are already in the weights (as memit.apply leaves them)."""
         for layer in edit.deltas:
             if layer not in self.base:
-                # W0 = current weights minus this edit's own contribution
-                w = self._weight(layer).detach().to("cpu").double() - edit.scale * edit.deltas[layer].double()
-                self.base[layer] = w.to(self._weight(layer).dtype)
+                if layer in edit.weights_before:
+                    self.base[layer] = edit.weights_before[layer]
+                else:  # W0 = current weights minus this edit's own contribution (to float rounding)
+                    w = self._weight(layer).detach().to("cpu").double() - edit.scale * edit.deltas[layer].double()
+                    self.base[layer] = w.to(self._weight(layer).dtype)
+        edit.weights_before = {}
         self.edits[edit.id] = edit
         return edit
 

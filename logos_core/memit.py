@@ -47,7 +47,7 @@ def apply_memit(lm, hp, requests: list, stats: dict, facts: list | None = None,
         z_info.append(info)
     Z = torch.stack(zs).T                                   # [d_model, n]
     t_z = time.perf_counter() - t0
-    deltas = {}
+    deltas, before = {}, {}
     for i, layer in enumerate(hp.layers):
         # keys at this layer and the current h_L, from one forward pass with the weights as edited so far
         K, H = compute_ks(lm, hp, layer, requests, out_layer=hp.layers[-1])
@@ -60,8 +60,9 @@ def apply_memit(lm, hp, requests: list, stats: dict, facts: list | None = None,
 
             dW = solve_update_projected(R, K, projectors[layer], hp)
         w = get_module(lm.model, hp.rewrite_module.format(layer)).weight
+        before[layer] = w.detach().to("cpu", copy=True)   # exact W before this edit (EditBook.add)
         with torch.no_grad():
             w.add_(dW.to(device=w.device, dtype=w.dtype))
         deltas[layer] = dW.float().cpu()
     info = {"seconds": time.perf_counter() - t0, "z_seconds": t_z, "z": z_info}
-    return Edit(deltas=deltas, facts=[f.to_dict() for f in (facts or [])], info=info)
+    return Edit(deltas=deltas, facts=[f.to_dict() for f in (facts or [])], info=info, weights_before=before)

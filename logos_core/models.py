@@ -51,7 +51,8 @@ def set_threads() -> int:
 
 def pick_device(requested: str | None = None) -> str:
     """CUDA, then Apple MPS, then CPU, unless the user named one ($LOGOS_DEVICE or --device)."""
-    requested = requested or os.environ.get("LOGOS_DEVICE") or None
+    if requested in (None, "", "auto"):
+        requested = os.environ.get("LOGOS_DEVICE") or None
     if requested and requested != "auto":
         return requested
     if torch.cuda.is_available():

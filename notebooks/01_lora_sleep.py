@@ -36,6 +36,7 @@
 
 # %% tags=["parameters"]
 MODEL = "135m"           # alias (135m, 3b, 8b, 70b), Hugging Face id, or local path
+DEVICE = "auto"          # cuda, mps, cpu, or auto (CUDA, then MPS, then CPU)
 N_FACTS = 20             # facts told during the day
 CYCLES = 5               # sleep cycles in the recall-vs-cycles run
 LR = 1e-3                # learning rate of the recall-vs-cycles run
@@ -64,12 +65,13 @@ from logos_core.plotting import draw
 from logos_core.report import claim, resolve, save_results, set_seed
 
 set_seed(SEED)
-params = dict(MODEL=MODEL, N_FACTS=N_FACTS, CYCLES=CYCLES, LR=LR, EPOCHS_PER_CYCLE=EPOCHS_PER_CYCLE,
+params = dict(MODEL=MODEL, DEVICE=DEVICE, N_FACTS=N_FACTS, CYCLES=CYCLES, LR=LR,
+              EPOCHS_PER_CYCLE=EPOCHS_PER_CYCLE,
               LRS=LRS, SWEEP_CYCLES=SWEEP_CYCLES, REPLAY=REPLAY, PPL_TOKENS=PPL_TOKENS,
               N_LOCALITY=N_LOCALITY, SEED=SEED)
 bank = load_bank()
 facts = bank.sample(N_FACTS, seed=SEED)
-lm = load_model(MODEL)
+lm = load_model(MODEL, device=DEVICE)
 print(f"{MODEL}: loaded in {lm.load_seconds:.1f} s ({'cache' if lm.cache_hit else 'cold'}), device {lm.device}")
 ev = E.Evaluator(lm, load_locality()[:N_LOCALITY or None], bank.bystanders, bank.relations, heldout_text(), ppl_tokens=PPL_TOKENS)
 base = ev.baseline()
@@ -105,7 +107,7 @@ pd.DataFrame(cycles).round(3)
 # %%
 sweep = []
 for lr in LRS:
-    lm.model = load_model(MODEL).model   # a fresh copy of the base weights
+    lm.model = load_model(MODEL, device=DEVICE).model   # a fresh copy of the base weights
     t0 = time.perf_counter()
     for c in range(SWEEP_CYCLES):
         log = consolidate(lm, facts, LoraConfig(lr=lr, epochs=EPOCHS_PER_CYCLE, replay=REPLAY, seed=SEED))
