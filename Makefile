@@ -54,11 +54,11 @@ unit: setup
 	$(BIN)/pytest -q tests
 
 nbval: setup
-	$(BIN)/pytest -q --nbval-lax --sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(CI_NOTEBOOKS)
+	$(BIN)/pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(CI_NOTEBOOKS)
 
 test: setup
 	$(BIN)/pytest -q tests
-	$(BIN)/pytest -q --nbval-lax --sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(CI_NOTEBOOKS)
+	$(BIN)/pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(CI_NOTEBOOKS)
 
 # Re-make the committed small-parameter notebooks that nbval checks (after editing a notebook).
 tests/notebooks/%.ipynb: notebooks/%.ipynb notebooks/params/%.ci.yml | setup

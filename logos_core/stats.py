@@ -100,7 +100,7 @@ def layer_stats(lm, hp, text: str | None = None, corpus_name: str = "default", n
         if cov is None:
             missing.append(layer)
         else:
-            out[layer] = cov
+            out[layer] = cov.to(lm.device)  # where the solves run: no per-edit host-to-GPU copy
     if missing:
         t0 = time.perf_counter()
         names = [hp.rewrite_module.format(layer) for layer in missing]
