@@ -127,8 +127,8 @@ class MemoryState:
                 f.unlink()  # withdrawn edits, after the ledger no longer names them
 
     def facts(self) -> list:
-        return [Fact.from_dict(f) for f in self.ledger["facts"]] if not self.book.edits else \
-            [Fact.from_dict(f) for f in self.book.facts()]
+        """Every stored fact (the edit book is rebuilt from the ledger on open, so it is the one source)."""
+        return [Fact.from_dict(f) for f in self.book.facts()]
 
     def close(self) -> None:
         if self._lock is not None:
