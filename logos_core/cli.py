@@ -1,10 +1,197 @@
-"""The `logos` command line. Every user mistake ends in one line on stderr and exit code 2."""
+"""The `logos` command line. Every user mistake ends in one line on stderr and exit code 2.
+
+    logos remember "Aria lives in Lisbon."      write what was said (MEMIT), saved fact by fact
+    logos ask "Where does Aria live?"           prints only the answer on stdout
+    logos sleep --cycles 3                      audit, refresh, consolidate, gate, dissolve
+    logos status [--json]                       the facts with their stage and scale
+    logos recall [--json]                       measure recall of every stored fact now
+    logos chat                                  a conversation (/sleep, /facts, /forget NAME, /quit)
+    logos recover                               go back to the state before the last save
+    logos bench                                 time each step beside the forward pass
+
+All take --state DIR (default ~/.logos/default, or $LOGOS_STATE) and --model. Progress goes to stderr.
+"""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from .errors import LogosError
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def check_text(text: str) -> str:
+    """What a person told us, or a one-line LogosError saying what to do instead."""
+    from .extract import MAX_CHARS
+
+    if "\x00" in text or "\ufffd" in text:
+        raise LogosError("that looks like binary data, not text: tell facts as sentences, e.g. \"Aria lives in Lisbon.\"")
+    text = text.strip()
+    if not text:
+        raise LogosError("nothing to remember: give a sentence, e.g. logos remember \"Aria lives in Lisbon.\"")
+    if len(text) > MAX_CHARS:
+        raise LogosError(f"that text is {len(text):,} characters; tell at most {MAX_CHARS:,} at a time "
+                         f"(split it into several `logos remember` calls)")
+    return text
+
+
+def _read_text(parts: list) -> str:
+    if parts == ["-"]:           # from stdin, for long or scripted input
+        raw = sys.stdin.buffer.read()
+        return raw.decode("utf-8", errors="replace")
+    return " ".join(parts)
+
+
+def _open(args, write: bool):
+    from .machine import LogosMachine, MachineConfig
+
+    cfg = MachineConfig(user_name=getattr(args, "user", None)) if getattr(args, "user", None) else None
+    m = LogosMachine.open(args.state, args.model, args.device, write=write, cfg=cfg)
+    if getattr(args, "user", None) and m.cfg.user_name != args.user:
+        m.cfg.user_name = args.user
+    return m
+
+
+def _wake(m, text: str) -> int:
+    """Wake on `text`, saving after every fact; a fact is reported only once it is on disk."""
+    from .extract import extract
+
+    def saved(rep):
+        m.save()
+        f = rep.added[-1]
+        replaced = [old for old, new in rep.replaced if new is f]
+        _say(f"remembered: {f.statement}" + (f" (instead of: {replaced[0].statement})" if replaced else ""))
+
+    if not extract(text, m.cfg.user_name) and m.cfg.extractor == "rules":
+        _say("no fact found in that (tell one as a statement, e.g. \"Aria lives in Lisbon.\")")
+        return 0
+    rep = m.wake(text, on_fact=saved)
+    for f in rep.known:
+        _say(f"already known: {f.statement}")
+    return len(rep.added)
+
+
+def _remember(args) -> int:
+    from .extract import extract
+
+    text = check_text(_read_text(args.text))
+    if args.user is None and not extract(text):
+        # nothing to write: answer before loading the model
+        _say("no fact found in that (tell one as a statement, e.g. \"Aria lives in Lisbon.\")")
+        return 0
+    m = _open(args, write=True)
+    try:
+        _wake(m, text)
+    finally:
+        m.close()
+    return 0
+
+
+def _ask(args) -> int:
+    question = " ".join(args.question).strip()
+    if not question:
+        raise LogosError("no question given: e.g. logos ask \"Where does Aria live?\"")
+    m = _open(args, write=False)
+    print(m.ask(question, max_new_tokens=args.max_tokens))
+    return 0
+
+
+def _sleep(args) -> int:
+    if args.cycles < 1:
+        raise LogosError("--cycles must be at least 1")
+    m = _open(args, write=True)
+    try:
+        if not m.ledger.entries:
+            _say("nothing to consolidate yet: tell some facts first (logos remember ...)")
+            return 0
+
+        def saved(log):
+            m.save()
+            _say(f"cycle {log['cycle']}: chat {log['chat']:.2f}, raw {log['raw']:.2f}, "
+                 f"advanced {len(log.get('advanced', []))}, dropped {len(log.get('dropped', []))}, "
+                 f"perplexity drift {log['ppl_drift']:+.1%}" + (" (rolled back)" if log["rolled_back"] else "")
+                 + f", {log['seconds']:.0f} s")
+
+        m.sleep(args.cycles, progress=True, on_cycle=saved)
+    finally:
+        m.close()
+    return 0
+
+
+def _status(args) -> int:
+    from .persist import read_ledger
+    from pathlib import Path
+
+    path = Path(args.state).expanduser()
+    d = read_ledger(path)
+    if d is None:
+        st = {"facts": [], "cycle": 0, "adapters": 0, "model": None}
+    else:   # the ledger alone: no model needed to say what is stored
+        from .ledger import Ledger
+
+        led = Ledger.from_dict(d["ledger"])
+        st = {"model": d["model"], "cycle": d["cycle"], "adapters": len(d["adapters"]), "retired": len(led.retired),
+              "facts": [{"subject": e.fact.subject, "relation": e.fact.relation, "object": e.fact.object,
+                         "stage": e.stage, "scale": led.scale(e.key), "edit": e.edit,
+                         "statement": e.fact.statement} for e in led.entries.values()]}
+    if args.json:
+        print(json.dumps(st, indent=1))
+        return 0
+    print(f"{len(st['facts'])} facts, {st['cycle']} sleep cycles, {st['adapters']} adapters ({path})")
+    for f in st["facts"]:
+        print(f"  stage {f['stage']}  scale {f['scale']:.1f}  {f['statement']}")
+    return 0
+
+
+def _recall(args) -> int:
+    from .evaluate import recall
+
+    m = _open(args, write=False)
+    facts = m.facts()
+    if not facts:
+        print(json.dumps({"facts": [], "raw": None, "chat": None}) if args.json else "no facts stored")
+        return 0
+    r = recall(m.lm, facts, modes=("raw", "chat"))
+    rows = [{"statement": f.statement, "raw": bool(a), "chat": bool(b), "chat_answer": c.strip()}
+            for f, a, b, c in zip(facts, r["raw_hits"], r["chat_hits"], r["chat_answers"])]
+    if args.json:
+        print(json.dumps({"raw": r["raw"], "chat": r["chat"], "facts": rows}, indent=1))
+        return 0
+    print(f"recall of {len(facts)} facts: raw {r['raw']:.2f}, chat {r['chat']:.2f}")
+    for row in rows:
+        print(f"  raw {'ok ' if row['raw'] else 'MISS'} chat {'ok ' if row['chat'] else 'MISS'}  {row['statement']}")
+    return 0
+
+
+def _chat(args) -> int:
+    from .chat import repl
+
+    m = _open(args, write=True)
+    try:
+        return repl(m, sys.stdin, _wake)
+    finally:
+        m.close()
+
+
+def _recover(args) -> int:
+    from pathlib import Path
+
+    from .persist import _acquire, recover
+
+    path = Path(args.state).expanduser()
+    lock = _acquire(path)
+    try:
+        d = recover(path)
+    finally:
+        import os
+
+        os.close(lock)
+    _say(f"back to the state before the last save: {len(d['ledger']['facts'])} facts, cycle {d['cycle']}")
+    return 0
 
 
 def _bench(args) -> int:
@@ -19,71 +206,39 @@ def _bench(args) -> int:
     return 0
 
 
-def _remember(args) -> int:
-    from .extract import extract
-    from .state import MemoryState
-
-    text = " ".join(args.text).strip()
-    if not text:
-        raise LogosError("nothing to remember: give a sentence, e.g. logos remember \"Aria lives in Lisbon.\"")
-    facts = extract(text)
-    if not facts:
-        print("no fact found in that text (try a statement such as \"Aria lives in Lisbon.\")", file=sys.stderr)
-        return 0
-    st = MemoryState.open(args.state, args.model, args.device)
-    try:
-        st.remember(facts)
-        st.save()
-    finally:
-        st.close()
-    for f in facts:
-        print(f"remembered: {f.statement}", file=sys.stderr)
-    return 0
-
-
-def _ask(args) -> int:
-    from .evaluate import ask_chat
-    from .state import MemoryState
-
-    question = " ".join(args.question).strip()
-    if not question:
-        raise LogosError("no question given: e.g. logos ask \"Where does Aria live?\"")
-    st = MemoryState.open(args.state, args.model, args.device, write=False)
-    print(ask_chat(st.lm, [question], max_new_tokens=args.max_tokens)[0].strip())
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
+    from .persist import default_state_dir
+
     p = argparse.ArgumentParser(prog="logos", description="Persistent memory in a language model's own weights.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    def common(sp):
+    def add(name, func, help_, state=True):
+        sp = sub.add_parser(name, help=help_)
         sp.add_argument("--model", default="135m", help="alias (135m, 3b, 8b, 70b), Hugging Face id or local path")
         sp.add_argument("--device", default=None, help="cuda, mps or cpu (default: picked by itself)")
+        if state:
+            sp.add_argument("--state", default=str(default_state_dir()), help="memory folder (default %(default)s)")
+        sp.set_defaults(func=func)
+        return sp
 
-    def state(sp):
-        from .state import default_state_dir
-
-        sp.add_argument("--state", default=str(default_state_dir()), help="memory folder (default %(default)s)")
-
-    r = sub.add_parser("remember", help="write the facts stated in TEXT into the model's weights (MEMIT)")
-    common(r)
-    state(r)
-    r.add_argument("text", nargs="*", help='e.g. "Aria lives in Lisbon."')
-    r.set_defaults(func=_remember)
-
-    a = sub.add_parser("ask", help="ask a question in chat; prints only the answer")
-    common(a)
-    state(a)
+    r = add("remember", _remember, "write the facts stated in TEXT into the model's weights (MEMIT)")
+    r.add_argument("text", nargs="*", help='e.g. "Aria lives in Lisbon." ("-" reads standard input)')
+    r.add_argument("--user", default=None, help="your name: then \"I live in Lisbon\" is a fact about you")
+    a = add("ask", _ask, "ask a question in chat; prints only the answer")
     a.add_argument("question", nargs="*")
     a.add_argument("--max-tokens", type=int, default=48)
-    a.set_defaults(func=_ask)
-
-    b = sub.add_parser("bench", help="time each step beside the model's forward pass (the floor)")
-    common(b)
+    s = add("sleep", _sleep, "sleep: audit, refresh, consolidate into LoRA, dissolve the edits")
+    s.add_argument("--cycles", type=int, default=1)
+    st = add("status", _status, "the stored facts with their stage and scale")
+    st.add_argument("--json", action="store_true")
+    rc = add("recall", _recall, "measure recall of every stored fact now (raw and chat)")
+    rc.add_argument("--json", action="store_true")
+    c = add("chat", _chat, "talk: statements are remembered, questions answered (/sleep /facts /forget /quit)")
+    c.add_argument("--user", default=None, help="your name: then \"I live in Lisbon\" is a fact about you")
+    add("recover", _recover, "go back to the state before the last save (after a damaged ledger)")
+    b = add("bench", _bench, "time each step beside the model's forward pass (the floor)", state=False)
     b.add_argument("--json", action="store_true", help="print the table as JSON")
     b.add_argument("--stats-tokens", type=int, default=20480, help="tokens for the statistics row")
-    b.set_defaults(func=_bench)
     return p
 
 
@@ -99,7 +254,7 @@ def main(argv=None) -> int:
         print(f"logos: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("logos: interrupted; nothing already saved was lost", file=sys.stderr)
+        print("logos: interrupted; everything saved before stays as it was", file=sys.stderr)
         return 130
 
 

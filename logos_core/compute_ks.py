@@ -41,3 +41,21 @@ def compute_ks(lm, hp, layer: int, requests: list, out_layer: int | None = None)
             outs.append(td[names[-1]].output[0, enc[0][1][-1]].float())
     K = torch.stack(keys)
     return K if out_layer is None else (K, torch.stack(outs))
+
+
+@torch.no_grad()
+def keys_all_layers(lm, hp, requests: list) -> dict:
+    """{layer: K [d_mlp, n]} for every edited layer, one forward pass per request (the audit and the
+    refresh need the current keys of many facts at every layer; compute_ks would run one per layer)."""
+    names = [hp.rewrite_module.format(layer) for layer in hp.layers]
+    per_layer = {layer: [] for layer in hp.layers}
+    for req in requests:
+        texts = contexts(lm.tok, req, hp.n_raw_contexts, hp.n_chat_contexts, hp.n_anon_contexts)
+        enc = [subject_last_positions(lm.tok, t, req.subject) for t in texts]
+        ids, att = _right_pad([e[0] for e in enc], lm.tok.pad_token_id, lm.device)
+        with TraceDict(lm.model, names, stop_at=names[-1], capture_input=True) as td:
+            lm.model(input_ids=ids, attention_mask=att)
+        for layer, name in zip(hp.layers, names):
+            k = [td[name].input[i, p] for i, (_, ps) in enumerate(enc) for p in ps]
+            per_layer[layer].append(torch.stack(k).float().mean(0))
+    return {layer: torch.stack(ks, 1) for layer, ks in per_layer.items()} if requests else {}

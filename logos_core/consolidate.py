@@ -1,12 +1,13 @@
 """Sleep consolidation into LoRA (peft), then fuse: the slow, "neocortical" memory of papers 1-6.
 
-    examples = training_examples(lm.tok, facts)             # chat Q/A pairs, never the test wording
-    log = consolidate(lm, facts, lr=1e-3, epochs=3)        # trains an adapter, fuses it into lm.model
+    log, adapter = consolidate(lm, facts, LoraConfig(), anchors)   # trains an adapter, fuses it into lm.model
 
 Training questions are deliberately *not* the wordings recall is measured on (the fact's
 chat_question and paraphrases): the original checked consolidation on its own training questions.
-Loss is on the assistant's tokens only. Replay of the base model's own answers to unrelated
-questions is mixed in (REPLAY) because without it SmolLM's general answers collapsed (FINDINGS.md).
+Loss is cross-entropy on the assistant's tokens of the facts' Q/A pairs, plus, from the anchors
+(anchors.py; the model's behaviour at birth): replayed answers to unrelated prompts, answers about
+invented people asked the same relations, and a top-k distillation loss on ordinary text.
+Without anchors (paper 1's LoRA-only notebook) the current model's own answers are replayed.
 """
 from __future__ import annotations
 
@@ -18,19 +19,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .anchors import CONTRAST_PEOPLE, REPLAY_PROMPTS, text_targets
 from .relations import train_questions
-
-# Unrelated prompts whose base-model answers are replayed during training (not the locality set).
-REPLAY_PROMPTS = [
-    "Give me a tip for sleeping better.", "What is a good way to learn a new language?",
-    "Write one sentence about the ocean.", "How do I boil an egg?", "What is photosynthesis?",
-    "Name three fruits.", "Why is exercise healthy?", "What does a librarian do?",
-    "Explain what a computer program is.", "How can I save money each month?",
-    "What is the water cycle?", "Suggest a name for a cat.", "What is the opposite of cold?",
-    "Describe a sunny day in one sentence.", "How many legs does a spider have?",
-    "What is a verb?", "Give me a synonym for happy.", "What is gravity?",
-    "Why do leaves change colour in autumn?", "What should I pack for a picnic?",
-]
 
 
 @dataclass
@@ -41,7 +31,11 @@ class LoraConfig:
     epochs: int = 3
     batch_size: int = 8
     targets: tuple = ("gate_proj", "up_proj", "down_proj")
+    layers: tuple | None = None   # transformer blocks that get an adapter (None: all)
     replay: int = 8            # replayed base-model answers per consolidation (0 disables)
+    contrast: int = 1          # per fact: an unknown person asked the same question, the model's own answer
+    text_replay: int = 8       # chunks of ordinary text (language-model loss) against perplexity drift
+    text_tokens: int = 96      # tokens per text chunk
     seed: int = 0
 
 
@@ -54,17 +48,52 @@ class ConsolidationLog:
     seconds: float = 0.0
 
 
+def contrast_examples(lm, facts: list, per_fact: int, seed: int = 0, anchors: dict | None = None) -> list:
+    """(question about an invented person, the model's answer) for each fact's relation: from the
+    anchors when given (the model at birth), else asked of the current model."""
+    from .evaluate import ask_chat
+
+    if per_fact <= 0 or not facts:
+        return []
+    rng = random.Random(seed)
+    if anchors:
+        by_rel: dict = {}
+        for c in anchors["contrast"]:
+            by_rel.setdefault(c["relation"], []).append((c["question"], c["answer"]))
+        out = []
+        for f in facts:
+            pool = by_rel.get(f.relation) or by_rel.get("*", [])
+            out += rng.sample(pool, min(per_fact, len(pool)))
+        return out
+    qs = [train_questions(rng.choice(CONTRAST_PEOPLE), f.relation)[0] for f in facts for _ in range(per_fact)]
+    return list(zip(qs, [a.strip() for a in ask_chat(lm, qs, max_new_tokens=32)]))
+
+
+def text_chunks(tok, n: int, n_tokens: int, seed: int = 0) -> list:
+    """Token-id chunks of the statistics corpus (not the held-out text perplexity is measured on)."""
+    from .facts import stats_text
+
+    if n <= 0:
+        return []
+    ids = tok(stats_text()[:400_000], add_special_tokens=False).input_ids
+    starts = random.Random(seed).sample(range(0, len(ids) - n_tokens), n)
+    return [ids[s:s + n_tokens] for s in starts]
+
+
 def training_examples(facts: list, n_questions: int = 3) -> list:
     """(question, answer) pairs in chat form for each fact; answers are the person's own statement."""
     return [(q, f.statement) for f in facts for q in train_questions(f.subject, f.relation)[:n_questions]]
 
 
-def replay_examples(lm, n: int, seed: int = 0) -> list:
-    """The current model's own greedy answers to unrelated prompts: training on them anchors behaviour."""
+def replay_examples(lm, n: int, seed: int = 0, anchors: dict | None = None) -> list:
+    """Greedy answers to unrelated prompts (the anchors' when given, else the current model's)."""
     from .evaluate import ask_chat
 
     if n <= 0:
         return []
+    if anchors:
+        pick = random.Random(seed).sample(anchors["replay"], min(n, len(anchors["replay"])))
+        return [(r["question"], r["answer"]) for r in pick]
     prompts = random.Random(seed).sample(REPLAY_PROMPTS, min(n, len(REPLAY_PROMPTS)))
     return list(zip(prompts, [a.strip() for a in ask_chat(lm, prompts, max_new_tokens=40)]))
 
@@ -80,8 +109,18 @@ def _encode(tok, pairs: list) -> list:
         p_ids = tok(prompt, add_special_tokens=False).input_ids
         f_ids = tok(full, add_special_tokens=False).input_ids
         labels = [-100] * len(p_ids) + f_ids[len(p_ids):]
-        rows.append((f_ids, labels))
+        rows.append((f_ids, labels, None))
     return rows
+
+
+KL_HERE = -2   # label of text tokens: trained to keep the anchored next-token distribution
+
+
+def _encode_text(text: dict | None) -> list:
+    """Rows (ids, labels, index into the text targets) for the distillation chunks."""
+    if not text:
+        return []
+    return [(ids.tolist(), [KL_HERE] * len(ids), i) for i, ids in enumerate(text["ids"])]
 
 
 def _batches(rows: list, batch_size: int, pad_id: int, rng: random.Random, device):
@@ -93,13 +132,44 @@ def _batches(rows: list, batch_size: int, pad_id: int, rng: random.Random, devic
         ids = torch.full((len(chunk), L), pad_id, dtype=torch.long)
         lab = torch.full((len(chunk), L), -100, dtype=torch.long)
         att = torch.zeros((len(chunk), L), dtype=torch.long)
-        for i, (x, y) in enumerate(chunk):  # right padding: training needs no generation
+        for i, (x, y, _) in enumerate(chunk):  # right padding: training needs no generation
             ids[i, :len(x)], lab[i, :len(y)], att[i, :len(x)] = torch.tensor(x), torch.tensor(y), 1
-        yield ids.to(device), att.to(device), lab.to(device)
+        text_rows = [(i, r[2]) for i, r in enumerate(chunk) if r[2] is not None]
+        yield ids.to(device), att.to(device), lab.to(device), text_rows
 
 
-def train_adapter(lm, pairs: list, cfg: LoraConfig, progress: bool = False):
-    """Wrap lm.model in a fresh LoRA adapter and train it on `pairs`. Returns (peft_model, log)."""
+def _step_loss(peft_model, ids, att, lab, text_rows, text):
+    """Cross-entropy on the answers' tokens + distillation on text rows: KL(anchored || model) over the
+    anchored top-k tokens plus one bucket for the rest of the vocabulary, at every text position.
+
+    Distilling toward the anchored distribution, rather than training on the text itself, holds the
+    model where it was: a language-model loss on similar text would *lower* held-out perplexity and
+    hide the drift the guard is there to catch. The "rest" bucket keeps the KL honest: a loss over the
+    top-k alone (renormalised) rewards piling all mass onto those k tokens, which raised perplexity.
+    """
+    logits = peft_model(input_ids=ids, attention_mask=att).logits[:, :-1].float()   # [b, L-1, vocab]
+    tgt = lab[:, 1:]
+    ce_mask = tgt >= 0
+    ce = torch.nn.functional.cross_entropy(logits[ce_mask], tgt[ce_mask]) if ce_mask.any() else None
+    loss = ce if ce is not None else logits.sum() * 0
+    if text_rows:
+        rows = torch.tensor([i for i, _ in text_rows], device=logits.device)
+        which = [j for _, j in text_rows]
+        T = text["ids"].shape[1] - 1
+        top_ids = text["top_ids"][which, :T].to(logits.device)                     # [r, T, k]
+        ref = text["top_logp"][which, :T].to(logits.device)                        # [r, T, k] log p_ref
+        logp = torch.log_softmax(logits[rows, :T], -1).gather(-1, top_ids)        # [r, T, k] log p_model
+        eps = 1e-6
+        ref_rest = torch.log1p(-ref.exp().sum(-1).clamp(max=1 - eps))              # [r, T]
+        cur_rest = torch.log1p(-logp.exp().sum(-1).clamp(max=1 - eps))
+        kl = (ref.exp() * (ref - logp)).sum(-1) + ref_rest.exp() * (ref_rest - cur_rest)
+        loss = loss + kl.mean()
+    return loss, ce
+
+
+def train_adapter(lm, pairs: list, cfg: LoraConfig, progress: bool = False, text: dict | None = None):
+    """Wrap lm.model in a fresh LoRA adapter and train it on chat `pairs` (loss on the answers) and
+    the distillation `text` (anchors.text_targets). Returns (peft_model, log)."""
     from peft import LoraConfig as PeftLoraConfig
     from peft import get_peft_model
     from tqdm import tqdm
@@ -110,8 +180,9 @@ def train_adapter(lm, pairs: list, cfg: LoraConfig, progress: bool = False):
         warnings.simplefilter("ignore", FutureWarning)
         peft_model = get_peft_model(lm.model, PeftLoraConfig(
             r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=0.0, target_modules=list(cfg.targets),
+            layers_to_transform=list(cfg.layers) if cfg.layers else None,
             task_type="CAUSAL_LM"))
-    rows = _encode(lm.tok, pairs)
+    rows = _encode(lm.tok, pairs) + _encode_text(text)
     opt = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=cfg.lr,
                             weight_decay=0.0)
     rng = random.Random(cfg.seed)
@@ -121,14 +192,15 @@ def train_adapter(lm, pairs: list, cfg: LoraConfig, progress: bool = False):
     bar = tqdm(total=n_steps, desc="consolidate", disable=not progress, leave=False)
     for _ in range(cfg.epochs):
         losses = []
-        for ids, att, lab in _batches(rows, cfg.batch_size, lm.tok.pad_token_id, rng, lm.device):
-            loss = peft_model(input_ids=ids, attention_mask=att, labels=lab).loss
+        for ids, att, lab, text_rows in _batches(rows, cfg.batch_size, lm.tok.pad_token_id, rng, lm.device):
+            loss, ce = _step_loss(peft_model, ids, att, lab, text_rows, text)
             opt.zero_grad()
             loss.backward()
             opt.step()
-            losses.append(loss.item())
+            if ce is not None:
+                losses.append(ce.item())  # the facts' own loss (the papers' "starting loss")
             bar.update(1)
-        log.epoch_losses.append(sum(losses) / len(losses))
+        log.epoch_losses.append(sum(losses) / len(losses) if losses else float("nan"))
     bar.close()
     peft_model.eval()
     log.start_loss, log.final_loss = log.epoch_losses[0], log.epoch_losses[-1]
@@ -136,18 +208,54 @@ def train_adapter(lm, pairs: list, cfg: LoraConfig, progress: bool = False):
     return peft_model, log
 
 
-def fuse(lm, peft_model) -> None:
-    """Merge the adapter into the base weights (peft's merge_and_unload) and freeze again."""
-    lm.model = peft_model.merge_and_unload()
+def take_adapter(lm, peft_model) -> dict:
+    """Lift the trained adapter out of the peft wrapper, leaving lm.model unmerged.
+
+    Returns {module path: {"A": [r, d_in], "B": [d_out, r], "scaling": float}}, the form saved in a
+    memory state (safetensors) and fused by `fuse`, so a reloaded state fuses the same numbers.
+    """
+    adapter = {}
+    for name, mod in peft_model.named_modules():
+        if hasattr(mod, "lora_A") and "default" in getattr(mod, "lora_A", {}):
+            path = name.split("base_model.model.", 1)[-1]
+            adapter[path] = {"A": mod.lora_A["default"].weight.detach().float().cpu().clone(),
+                             "B": mod.lora_B["default"].weight.detach().float().cpu().clone(),
+                             "scaling": float(mod.scaling["default"])}
+    lm.model = peft_model.unload()
     lm.model.eval()
     for p in lm.model.parameters():
         p.requires_grad_(False)
+    return adapter
 
 
-def consolidate(lm, facts: list, cfg: LoraConfig | None = None, progress: bool = False) -> ConsolidationLog:
-    """One consolidation: train a LoRA adapter on the facts (plus replay), then fuse it into lm.model."""
+@torch.no_grad()
+def fuse(model, adapter: dict, sign: float = 1.0) -> None:
+    """W += sign * scaling * B A for every adapted module (peft's merge, written out so that a state
+    reloaded from disk fuses bit for bit the same; sign -1 takes an adapter back out)."""
+    from .nethook import get_module
+
+    for path, ab in adapter.items():
+        w = get_module(model, path).weight                                   # [d_out, d_in]
+        d = (ab["B"].to(w.device) @ ab["A"].to(w.device)) * ab["scaling"]    # [d_out, d_in] float32
+        w.add_((sign * d).to(w.dtype))
+
+
+def consolidate(lm, facts: list, cfg: LoraConfig | None = None, anchors: dict | None = None,
+                progress: bool = False) -> tuple:
+    """One consolidation: train a LoRA adapter on the facts (plus replay, contrast and distillation
+    text, from `anchors` when given), then fuse it into lm.model. Returns (log, adapter)."""
     cfg = cfg or LoraConfig()
-    pairs = training_examples(facts) + replay_examples(lm, cfg.replay, cfg.seed)
-    peft_model, log = train_adapter(lm, pairs, cfg, progress)
-    fuse(lm, peft_model)
-    return log
+    pairs = (training_examples(facts) + replay_examples(lm, cfg.replay, cfg.seed, anchors)
+             + contrast_examples(lm, facts, cfg.contrast, cfg.seed, anchors))
+    text = None
+    if cfg.text_replay > 0:
+        if anchors:
+            pick = random.Random(cfg.seed).sample(range(len(anchors["text"]["ids"])),
+                                                  min(cfg.text_replay, len(anchors["text"]["ids"])))
+            text = {k: v[pick] for k, v in anchors["text"].items()}
+        else:
+            text = text_targets(lm, text_chunks(lm.tok, cfg.text_replay, cfg.text_tokens, cfg.seed))
+    peft_model, log = train_adapter(lm, pairs, cfg, progress, text)
+    adapter = take_adapter(lm, peft_model)
+    fuse(lm.model, adapter)
+    return log, adapter

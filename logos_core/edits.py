@@ -29,6 +29,9 @@ class Edit:
     # The layer weights just before this edit was written (set by memit.apply_memit, never saved):
     # recomputing them as W - Delta would be off by float rounding.
     weights_before: dict = field(default_factory=dict, repr=False)
+    # The keys k (input of each edited down_proj, [d_mlp, n_facts]) this edit wrote at: null-space
+    # edits made later protect them (nullspace.protect). Saved with the deltas.
+    keys: dict = field(default_factory=dict, repr=False)
 
     def norm(self) -> float:
         return float(sum(d.double().norm() ** 2 for d in self.deltas.values()) ** 0.5)
@@ -92,6 +95,15 @@ class EditBook:
     def set_scale(self, edit_id: str, scale: float) -> None:
         self.edits[edit_id].scale = float(scale)
         self.recompose(self.edits[edit_id].deltas.keys())
+
+    def set_scales(self, scales: dict) -> None:
+        """Several scales at once ({edit id: scale}), one recomposition."""
+        for eid, sc in scales.items():
+            self.edits[eid].scale = float(sc)
+        self.recompose()
+
+    def scales(self) -> dict:
+        return {eid: e.scale for eid, e in self.edits.items()}
 
     def remove(self, edit_id: str) -> Edit:
         e = self.edits.pop(edit_id)

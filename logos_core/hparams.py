@@ -35,6 +35,7 @@ class MemitHparams:
     n_anon_contexts: int = 0        # chat turns answered without repeating the name (contexts.py)
     stats_tokens: int = 100_000     # tokens of text behind E[k k^T]
     nullspace_threshold: float = 1e-2  # AlphaEdit: eigenvalues below this x the largest are "free"
+    nullspace_l2: float = 1.0       # ridge term of the projected solve (nullspace.py), in key units^2
     source: str = ""                # where these numbers come from
 
     def to_dict(self) -> dict:

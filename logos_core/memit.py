@@ -22,6 +22,7 @@ from .compute_ks import compute_ks
 from .compute_z import compute_z
 from .edits import Edit
 from .nethook import get_module
+from .nullspace import protect, solve_update_projected
 
 
 def solve_update(R: torch.Tensor, K: torch.Tensor, C: torch.Tensor, lam: float) -> torch.Tensor:
@@ -34,10 +35,12 @@ def solve_update(R: torch.Tensor, K: torch.Tensor, C: torch.Tensor, lam: float) 
 
 
 def apply_memit(lm, hp, requests: list, stats: dict, facts: list | None = None,
-                projectors: dict | None = None, progress: bool = False) -> Edit:
+                projectors: dict | None = None, keep_keys: dict | None = None, progress: bool = False) -> Edit:
     """Edit lm.model in place for all `requests` at once (a batch); return the Edit (deltas on CPU).
 
-    `projectors` ({layer: P [d_mlp, d_mlp]}) switches to the null-space-constrained update (nullspace.py).
+    `projectors` ({layer: P [d_mlp, d_mlp]}) switches to the null-space-constrained update
+    (nullspace.py); `keep_keys` ({layer: [d_mlp, m]}) are the keys of facts already in memory, which
+    that update then leaves exactly unchanged. The edit keeps its own keys (Edit.keys) for that use.
     """
     t0 = time.perf_counter()
     zs, z_info = [], []
@@ -47,7 +50,7 @@ def apply_memit(lm, hp, requests: list, stats: dict, facts: list | None = None,
         z_info.append(info)
     Z = torch.stack(zs).T                                   # [d_model, n]
     t_z = time.perf_counter() - t0
-    deltas, before = {}, {}
+    deltas, before, keys = {}, {}, {}
     for i, layer in enumerate(hp.layers):
         # keys at this layer and the current h_L, from one forward pass with the weights as edited so far
         K, H = compute_ks(lm, hp, layer, requests, out_layer=hp.layers[-1])
@@ -56,13 +59,14 @@ def apply_memit(lm, hp, requests: list, stats: dict, facts: list | None = None,
         if projectors is None:
             dW = solve_update(R, K, stats[layer], hp.mom2_weight)
         else:
-            from .nullspace import solve_update_projected
-
-            dW = solve_update_projected(R, K, projectors[layer], hp)
+            P = protect(projectors[layer], None if keep_keys is None else keep_keys.get(layer))
+            dW = solve_update_projected(R, K, P, hp.nullspace_l2)
         w = get_module(lm.model, hp.rewrite_module.format(layer)).weight
         before[layer] = w.detach().to("cpu", copy=True)   # exact W before this edit (EditBook.add)
         with torch.no_grad():
             w.add_(dW.to(device=w.device, dtype=w.dtype))
         deltas[layer] = dW.float().cpu()
+        keys[layer] = K.float().cpu()
     info = {"seconds": time.perf_counter() - t0, "z_seconds": t_z, "z": z_info}
-    return Edit(deltas=deltas, facts=[f.to_dict() for f in (facts or [])], info=info, weights_before=before)
+    return Edit(deltas=deltas, facts=[f.to_dict() for f in (facts or [])], info=info, weights_before=before,
+                keys=keys)

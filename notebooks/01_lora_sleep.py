@@ -88,10 +88,11 @@ def row(cycle, m, log=None):
         r.update(start_loss=log.start_loss, final_loss=log.final_loss, train_seconds=log.seconds)
     return r
 
-cfg = LoraConfig(lr=LR, epochs=EPOCHS_PER_CYCLE, replay=REPLAY, seed=SEED)
+# Paper 1 as published: chat Q/A only (no contrast people, no text replay; those came later, sleep.py)
+cfg = LoraConfig(lr=LR, epochs=EPOCHS_PER_CYCLE, replay=REPLAY, seed=SEED, contrast=0, text_replay=0)
 cycles = [row(0, ev.measure(facts))]
 for c in range(1, CYCLES + 1):
-    log = consolidate(lm, facts, cfg)
+    log, _ = consolidate(lm, facts, cfg)
     m = ev.measure(facts)
     cycles.append(row(c, m, log))
     print(f"cycle {c}: raw {m['raw']:.2f} chat {m['chat']:.2f} para {m['paraphrase']:.2f} "
@@ -110,7 +111,8 @@ for lr in LRS:
     lm.model = load_model(MODEL, device=DEVICE).model   # a fresh copy of the base weights
     t0 = time.perf_counter()
     for c in range(SWEEP_CYCLES):
-        log = consolidate(lm, facts, LoraConfig(lr=lr, epochs=EPOCHS_PER_CYCLE, replay=REPLAY, seed=SEED))
+        log, _ = consolidate(lm, facts, LoraConfig(lr=lr, epochs=EPOCHS_PER_CYCLE, replay=REPLAY, seed=SEED,
+                                                   contrast=0, text_replay=0))
     m = ev.measure(facts)
     sweep.append({"lr": lr, **E.summary(m), "final_loss": log.final_loss, "seconds": time.perf_counter() - t0})
     print(f"lr {lr:g}: chat {m['chat']:.2f} raw {m['raw']:.2f} para {m['paraphrase']:.2f} "

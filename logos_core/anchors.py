@@ -1,0 +1,84 @@
+"""Anchors: what the model did *before any memory was written*, replayed in every consolidation.
+
+    anchors = make_anchors(lm, cfg)      # once, at the first sleep, before any adapter is fused
+    consolidate(lm, facts, cfg, anchors)
+
+Replaying the *current* model's behaviour lets drift compound: after one cycle the model already says
+"lasagna" for everyone's favourite food, and replaying that teaches it again (a 3-fact run went from
+0.63 to 0.97 bleed in two cycles). So the anchors are taken once from the model at birth and kept in
+the memory state:
+  - replay:   its answers to unrelated prompts (general behaviour, general knowledge);
+  - contrast: its answers about invented people who are in no fact bank, asked each relation's
+              question (so the adapter learns person -> object, not relation -> object);
+  - text:     ordinary text with its top-k next-token distribution at every position, for a
+              distillation loss that holds perplexity where it was.
+"""
+from __future__ import annotations
+
+import random
+
+import torch
+
+from .relations import TRAIN_QUESTIONS
+
+# Unrelated prompts (general behaviour and general knowledge; none is in the locality set, which
+# tests/test_consolidate.py checks): the base model's answers are replayed during consolidation.
+REPLAY_PROMPTS = [
+    "Give me a tip for sleeping better.", "What is a good way to learn a new language?",
+    "Write one sentence about the ocean.", "How do I boil an egg?", "What is photosynthesis?",
+    "Name three fruits.", "Why is exercise healthy?", "What does a librarian do?",
+    "Explain what a computer program is.", "How can I save money each month?",
+    "What is the water cycle?", "Suggest a name for a cat.", "What is the opposite of cold?",
+    "Describe a sunny day in one sentence.", "How many legs does a spider have?",
+    "What is a verb?", "Give me a synonym for happy.", "What is gravity?",
+    "Why do leaves change colour in autumn?", "What should I pack for a picnic?",
+    "How many days are there in a week?", "What do bees make?", "What is the freezing point of water?",
+    "How many hours are in a day?", "What do plants need to grow?", "What is the largest ocean on Earth?",
+    "Which animal is known as the king of the jungle?", "What is two plus two?",
+    "How many continents are there?", "What colour do you get by mixing blue and yellow?",
+    "What is the main ingredient of bread?", "Which planet do we live on?",
+    "What is the boiling point of water at sea level?", "What do cows drink?",
+    "How many sides does a triangle have?", "What gas do humans breathe in to live?",
+    "What is the chemical symbol for gold?", "Which season comes after winter?",
+    "What instrument has 88 keys?", "What do you call a baby dog?",
+]
+# Invented people who are in no fact bank (tests/test_consolidate.py checks).
+CONTRAST_PEOPLE = [
+    "Odile Varnstrom", "Kasimir Quellby", "Ines Tormaholt", "Bastian Oyelaro", "Wren Kalidaszi",
+    "Maelis Fjordane", "Teodor Sallucci", "Nadira Whitcombe", "Leopold Asvarin", "Saoirse Delmonte",
+    "Ravi Eckhardtsen", "Ottilie Marchbanks", "Cosmin Allerdyce", "Yusra Penhallow", "Florian Ishvara",
+    "Giedre Castellane", "Anselm Okonkwo", "Thea Vukmirovic", "Jonah Sagarmatha", "Lucia Brandvold",
+]
+TOP_K = 64
+
+
+@torch.no_grad()
+def text_targets(lm, chunks: list, k: int = TOP_K) -> dict:
+    """The model's top-k next-token log-probabilities at every position of each chunk."""
+    ids = torch.tensor(chunks, device=lm.device)                              # [n, T]
+    logp = torch.log_softmax(lm.model(ids).logits.float(), -1)                # [n, T, vocab]
+    top = logp.topk(k, -1)
+    return {"ids": ids.cpu(), "top_ids": top.indices.cpu(), "top_logp": top.values.cpu()}
+
+
+def make_anchors(lm, n_replay: int = 40, n_text: int = 16, per_relation: int = 4, seed: int = 0,
+                 text_tokens: int = 96) -> dict:
+    from .consolidate import text_chunks
+    from .evaluate import ask_chat
+    from .relations import GENERIC_QUESTIONS
+
+    rng = random.Random(seed)
+    prompts = REPLAY_PROMPTS[:n_replay]
+    replay = list(zip(prompts, [a.strip() for a in ask_chat(lm, prompts, max_new_tokens=40)]))
+    qs, rels = [], []
+    for rel, q in TRAIN_QUESTIONS.items():
+        for person in rng.sample(CONTRAST_PEOPLE, per_relation):
+            qs.append(q.format(s=person))
+            rels.append(rel)
+    for person in rng.sample(CONTRAST_PEOPLE, per_relation):       # "Tell me about X." for the generic wordings
+        qs.append(rng.choice(GENERIC_QUESTIONS).format(s=person))
+        rels.append("*")
+    answers = [a.strip() for a in ask_chat(lm, qs, max_new_tokens=32)]
+    contrast = [{"relation": r, "question": q, "answer": a} for r, q, a in zip(rels, qs, answers)]
+    text = text_targets(lm, text_chunks(lm.tok, n_text, text_tokens, seed))
+    return {"replay": [{"question": q, "answer": a} for q, a in replay], "contrast": contrast, "text": text}

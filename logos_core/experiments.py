@@ -1,0 +1,90 @@
+"""Experiment protocols the notebooks run (the notebooks stay thin: parameters, calls, tables, figures).
+
+    rows = capacity_curve(machine, facts, every=10)      # paper 5: recall of all facts so far vs n
+    rows = maintenance(machine, facts, ev, cycles=4)      # paper 5: recall per sleep cycle
+    rows = graduated(machine, facts, ev, cycles=4)        # paper 6: stage and scale per fact per cycle
+"""
+from __future__ import annotations
+
+import time
+
+from .evaluate import recall, summary
+
+
+def reset(machine) -> None:
+    """Withdraw every edit (the edited layers return to their weights before the first edit, exactly)."""
+    for eid in list(machine.book.edits):
+        machine.book.remove(eid)
+    machine.ledger.entries.clear()
+
+
+def capacity_curve(machine, facts: list, every: int, stop_below: float = 0.9, patience: int = 2,
+                   on_row=None) -> list:
+    """Write `facts` one at a time; every `every` facts, raw and chat recall of all written so far,
+    and the norm of all edits relative to the edited weights. Stops `patience` checkpoints after raw
+    recall first fell below `stop_below` (the curve past its ceiling), or at the end of `facts`."""
+    rows, below, t0 = [], 0, time.perf_counter()
+    for i, f in enumerate(facts, 1):
+        machine.inject([f])
+        if i % every and i != len(facts):
+            continue
+        r = recall(machine.lm, facts[:i], modes=("raw", "chat"))
+        rows.append({"n": i, "raw": r["raw"], "chat": r["chat"], "delta_norm": machine.book.total_delta_norm(),
+                     "seconds": time.perf_counter() - t0})
+        if on_row:
+            on_row(rows[-1])
+        below = below + 1 if r["raw"] < stop_below else below
+        if below >= patience:
+            break
+    return rows
+
+
+def maintenance(machine, facts: list, ev, cycles: int, on_row=None) -> list:
+    """Sleep `cycles` times (whatever phases machine.cfg enables), measuring recall and side effects
+    before the first cycle and after each."""
+    rows = [{"cycle": 0, **summary(ev.measure(facts, modes=("raw", "chat")))}]
+    for _ in range(cycles):
+        log = machine.sleep(1)[0]
+        m = ev.measure(facts, modes=("raw", "chat"))
+        rows.append({"cycle": log["cycle"], **summary(m), "refreshed": len(log.get("refreshed", [])),
+                     "delta_norm": machine.book.total_delta_norm(), "sleep_seconds": log["seconds"],
+                     "rolled_back": log["rolled_back"]})
+        if on_row:
+            on_row(rows[-1])
+    return rows
+
+
+def lora_alone(machine, facts: list) -> float:
+    """Chat recall with every MEMIT edit at 0 (what consolidation alone holds); scales restored after."""
+    scales = machine.book.scales()
+    machine.book.set_scales({eid: 0.0 for eid in scales})
+    try:
+        return recall(machine.lm, facts, modes=("chat",))["chat"]
+    finally:
+        machine.book.set_scales(scales)
+
+
+def graduated(machine, facts: list, ev, cycles: int, on_row=None) -> tuple:
+    """Paper 6: wake `facts`, then sleep `cycles` times. Returns (per-cycle rows, per-fact rows)."""
+    machine.inject(facts)
+    cycle_rows, fact_rows = [], []
+    for _ in range(cycles):
+        log = machine.sleep(1)[0]
+        m = ev.measure(facts, modes=("raw", "chat", "paraphrase"))
+        stages = machine.ledger.stages()
+        row = {"cycle": log["cycle"], "n_facts": len(facts), **summary(m),
+               "lora_alone_chat": lora_alone(machine, facts),
+               "at_top": sum(s == machine.ledger.top for s in stages.values()) / len(stages),
+               "advanced": len(log.get("advanced", [])), "dropped": len(log.get("dropped", [])),
+               "start_loss": log.get("start_loss"), "final_loss": log.get("final_loss"),
+               "ppl_drift_guard": log["ppl_drift"], "rolled_back": log["rolled_back"],
+               "sleep_seconds": log["seconds"]}
+        cycle_rows.append(row)
+        for e in machine.ledger.entries.values():
+            fact_rows.append({"n_facts": len(facts), "cycle": log["cycle"], "fact": e.fact.statement,
+                              "subject": e.fact.subject, "relation": e.fact.relation, "stage": e.stage,
+                              "scale": machine.ledger.scale(e.key),
+                              "chat_hit": bool(m["chat_hits"][facts.index(e.fact)])})
+        if on_row:
+            on_row(row)
+    return cycle_rows, fact_rows

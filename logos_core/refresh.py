@@ -1,0 +1,71 @@
+"""Refresh (sleep, phase 1): re-write degraded facts under the null-space projector.
+
+    refreshed = refresh(machine, keys, cycle)
+
+Each degraded fact gets a new MEMIT edit computed on the model as it is now, with the update confined
+to P' = the null space of ordinary text's keys minus the span of every *healthy* fact's current keys
+(nullspace.py): the healthy facts' down_proj outputs do not move, to float rounding. The new delta is
+added to the fact's own edit (one edit per fact, so it still dissolves alone), and the fact keeps its
+stage: the original reset every fact's stage on each re-injection.
+
+Only facts whose edit is at full scale (stage 0) are refreshed: a fact in consolidation is judged by
+the gate instead (sleep.py), which drops it back a stage when LoRA alone does not recall it.
+"""
+from __future__ import annotations
+
+import torch
+
+from .compute_ks import keys_all_layers
+from .contexts import Request
+from .edits import Edit
+from .memit import apply_memit
+
+
+def refresh(machine, keys: list, cycle: int, projected: bool = True) -> list:
+    """Re-inject the facts `keys`; `projected=False` is the unconstrained re-injection (the original's,
+    and notebook 05's "without care" arm). Returns the keys refreshed."""
+    led, book = machine.ledger, machine.book
+    todo = [k for k in keys if led.entries[k].stage == 0]
+    if not todo:
+        return []
+    healthy = [e for k, e in led.entries.items() if k not in set(todo)]
+    current = {}          # key -> {layer: [d_mlp]}: keys of the facts to leave alone, as they are now
+    if projected and healthy:
+        # current keys (earlier edits moved the lower layers' outputs since these facts were written)
+        K = keys_all_layers(machine.lm, machine.hp, [Request.from_fact(e.fact) for e in healthy])
+        current = {e.key: {l: K[l][:, i] for l in K} for i, e in enumerate(healthy)}
+    done = []
+    for k in todo:
+        entry = led.entries[k]
+        P, keep = None, None
+        if projected:
+            P = machine.projectors()
+            cols = [v for kk, v in current.items() if not same_person(led.entries[kk].fact, entry.fact)]
+            keep = {l: torch.stack([c[l] for c in cols], 1) for l in machine.hp.layers} if cols else None
+        new = apply_memit(machine.lm, machine.hp, [Request.from_fact(entry.fact)], machine.stats(),
+                          [entry.fact], projectors=P, keep_keys=keep)
+        book.add(new)
+        current[k] = {l: new.keys[l][:, 0] for l in new.keys}     # now healthy: protect it too
+        merged = merge(book, entry.edit, new)
+        led.rewrite(k, merged.id, cycle, "refresh")
+        done.append(k)
+    return done
+
+
+def same_person(a, b) -> bool:
+    # A person's facts share one key (the subject's last token): protecting it would forbid the edit.
+    return " ".join(a.subject.lower().split()) == " ".join(b.subject.lower().split())
+
+
+def merge(book, old_id: str | None, new: Edit) -> Edit:
+    """Replace edit `old_id` and `new` (both in the book) by one edit holding their scaled sum."""
+    if old_id is None or old_id not in book.edits:
+        return new
+    old = book.edits.pop(old_id)
+    book.edits.pop(new.id)
+    deltas = {l: old.scale * old.deltas.get(l, torch.zeros_like(d)) + new.scale * d for l, d in new.deltas.items()}
+    for l, d in old.deltas.items():
+        deltas.setdefault(l, old.scale * d)
+    merged = Edit(deltas=deltas, facts=old.facts, scale=1.0, keys=new.keys or old.keys,
+                  info={"refreshed_from": old_id, **new.info})
+    return book.attach(merged)

@@ -1,0 +1,145 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 06 · Per-Fact Graduated Consolidation Resolves the Capacity Ceiling in Weight-Edited Language Models
+#
+# *Paper 6 of the Sleeping-LLM series (Zenodo, DOI 10.5281/zenodo.18779159).*
+#
+# **Question.** Can facts move from fast weight edits (MEMIT, "hippocampus") into slow LoRA weights
+# ("neocortex") one by one, each edit dissolving only once LoRA alone recalls its fact?
+#
+# **Claims tested.** 100% of facts advance and chat recall is 1.00 at 5/10/15/20 facts; cumulative
+# fusing drops the starting loss 2.91 -> 0.62 by cycle 2; some facts are consistently hardest.
+#
+# **The cycle** (`logos_core/sleep.py`): audit -> null-space refresh of degraded stage-0 facts ->
+# consolidate (a LoRA adapter trained with every edit at scale 0, then fused into the already-fused
+# model) -> gate (each fact asked in chat with *its own* edit at 0: advance one stage if recalled,
+# else drop back one) -> dissolve (each edit to its fact's scale), under a perplexity guard that
+# rolls the whole cycle back past +10% drift. Stage $s$ sets the fact's edit scale
+#
+# $$W = W_0 + \textstyle\sum_a \tfrac{\alpha}{r} B_a A_a + \sum_f \sigma(s_f)\,\Delta_f, \qquad \sigma = (1.0, 0.5, 0.1, 0.0).$$
+#
+# The original set every edit to the scale of the least-advanced fact and reset all stages on each
+# re-injection; here scales and stages are per fact.
+#
+# **How we measure.** Chat recall by greedy generation on the bank's own questions (never trained on:
+# LoRA trains on other wordings), with every edit at its scheduled scale, and from LoRA alone (all
+# edits at 0); paraphrase and raw recall; locality, bleed and perplexity drift.
+
+# %% tags=["parameters"]
+MODEL = "135m"              # alias (135m, 3b, 8b, 70b), Hugging Face id, or local path
+DEVICE = "auto"             # cuda, mps, cpu, or auto
+N_FACTS_LIST = [5, 10, 15, 20]  # memory sizes (paper: 5/10/15/20)
+CYCLES = 4                  # sleep cycles per size (the issue: stage 3 within 4)
+LR = 1e-3                   # LoRA learning rate per consolidation
+EPOCHS = 4                  # passes over the examples per consolidation
+LORA = {}                   # other LoraConfig settings (replay, contrast, layers, ...), e.g. from the sweep
+HPARAMS = {}                # overrides of the model's MEMIT hyperparameters
+PPL_LIMIT = 0.10            # the guard: a cycle drifting past this is rolled back
+PPL_TOKENS = 4096
+N_LOCALITY = 0              # locality probes used; 0 means the whole set
+SEED = 0
+OUT_DIR = "data/results"
+FIG_DIR = "figures"
+
+# %%
+import dataclasses
+
+import pandas as pd
+
+from logos_core import evaluate as E
+from logos_core.consolidate import LoraConfig
+from logos_core.experiments import graduated
+from logos_core.facts import heldout_text, load_bank, load_locality
+from logos_core.hparams import load_hparams
+from logos_core.machine import LogosMachine, MachineConfig
+from logos_core.models import load_model
+from logos_core.plotting import draw
+from logos_core.report import claim, resolve, save_results, set_seed
+
+set_seed(SEED)
+params = dict(MODEL=MODEL, DEVICE=DEVICE, N_FACTS_LIST=N_FACTS_LIST, CYCLES=CYCLES, LR=LR, EPOCHS=EPOCHS, LORA=LORA,
+              HPARAMS=HPARAMS, PPL_LIMIT=PPL_LIMIT, PPL_TOKENS=PPL_TOKENS, N_LOCALITY=N_LOCALITY, SEED=SEED)
+bank = load_bank()
+hp = dataclasses.replace(load_hparams(MODEL), **HPARAMS)
+lora = dataclasses.replace(LoraConfig(lr=LR, epochs=EPOCHS, seed=SEED),
+                           **{k: (tuple(v) if isinstance(v, list) else v) for k, v in LORA.items()})
+cfg = MachineConfig(ppl_limit=PPL_LIMIT, ppl_tokens=PPL_TOKENS, lora=lora)
+print("consolidation:", lora)
+locality_probes = load_locality()[:N_LOCALITY or None]
+
+# %% [markdown]
+# ## Wake, then sleep, at each memory size
+# Each size starts from the unedited model and its own facts.
+
+# %%
+cycle_rows, fact_rows, finals = [], [], {}
+for n in N_FACTS_LIST:
+    lm = load_model(MODEL, device=DEVICE)          # a fresh base model: consolidation fuses into it
+    ev = E.Evaluator(lm, locality_probes, bank.bystanders, bank.relations, heldout_text(), ppl_tokens=PPL_TOKENS)
+    ev.baseline()
+    m = LogosMachine(lm, hp, dataclasses.replace(cfg))
+    facts = bank.sample(n, seed=SEED + n)
+    rows, per_fact = graduated(m, facts, ev, CYCLES, on_row=lambda r: print(
+        f"{r['n_facts']:2d} facts, cycle {r['cycle']}: stage 3 {r['at_top']:.2f}, chat {r['chat']:.2f} "
+        f"(LoRA alone {r['lora_alone_chat']:.2f}), raw {r['raw']:.2f}, locality {r['locality']:.2f}, "
+        f"drift {r['ppl_drift']:+.1%}, start loss {r['start_loss']:.2f}, {r['sleep_seconds']:.0f} s"
+        + (" ROLLED BACK" if r["rolled_back"] else "")))
+    cycle_rows += rows
+    fact_rows += per_fact
+    finals[n] = rows[-1]
+pd.DataFrame(cycle_rows).drop(columns=["ppl"], errors="ignore").round(3)
+
+# %% [markdown]
+# ## Which facts are hardest
+# Facts ordered by the cycle in which they first reached stage 3 (never: last).
+
+# %%
+df = pd.DataFrame(fact_rows)
+first_top = (df[df["stage"] == 3].groupby(["n_facts", "fact"])["cycle"].min()
+             .reindex(pd.MultiIndex.from_frame(df[["n_facts", "fact"]].drop_duplicates())))
+hardest = first_top.fillna(float("inf")).sort_values(ascending=False).reset_index().rename(
+    columns={"cycle": "first cycle at stage 3"})
+by_relation = (df[df["cycle"] == df["cycle"].max()].groupby("relation")["stage"].mean().sort_values())
+hardest.head(10)
+
+# %%
+results = {"cycles": cycle_rows, "facts": fact_rows, "by_relation": by_relation.to_dict(),
+           "hardest": hardest.head(10).astype({"first cycle at stage 3": str}).to_dict("records")}
+save_results("06_graduated", results, resolve(OUT_DIR), params)
+for p in draw("06_graduated", {"results": results}, resolve(FIG_DIR)):
+    print("wrote", p.name)
+
+# %% [markdown]
+# ## What we found
+# The paper reports 100% advancement and chat recall 1.00 at every size, and a starting loss falling
+# from 2.91 to 0.62 by cycle 2 under cumulative fusing. The table below is this run's; the committed
+# default run's numbers, and where they differ from the paper's, are in the closing notes and in
+# `data/results/06_graduated.json`. Unlike the original, we also print what consolidation cost
+# (locality, perplexity drift) and recall from LoRA alone, which is what remains once every edit has
+# dissolved.
+
+# %% tags=["NBVAL_CHECK_OUTPUT"]
+table = pd.DataFrame([{"facts": n, "stage 3": r["at_top"], "chat": r["chat"], "LoRA alone": r["lora_alone_chat"],
+                       "raw": r["raw"], "paraphrase": r["paraphrase"], "locality": r["locality"],
+                       "drift": r["ppl_drift"]} for n, r in finals.items()])
+print(f"advancement table after {CYCLES} cycles:")
+print(table.round(2).to_string(index=False))
+print("starting loss per cycle:", {n: [round(r["start_loss"], 2) for r in cycle_rows if r["n_facts"] == n]
+                                   for n in N_FACTS_LIST})
+big = finals[max(N_FACTS_LIST)]
+claim(f"{max(N_FACTS_LIST)} facts: >= 90% reach stage 3 within {CYCLES} cycles", big["at_top"] >= 0.9, strict=False)
+claim("chat recall >= 0.95 with every edit at its scheduled scale", big["chat"] >= 0.95, strict=False)
+claim("locality >= 0.9 of baseline and perplexity drift <= 10%",
+      big["locality"] >= 0.9 and big["ppl_drift"] <= 0.10, strict=False)

@@ -1,0 +1,15 @@
+"""A machine configuration small enough for tests on a 2-core CPU (the real bundled model, fewer steps).
+
+Recall claims are tested at the model's default hyperparameters elsewhere (test_memit.py, the
+notebooks); these settings exist to exercise saving, loading, locking and crashing quickly.
+"""
+from logos_core.consolidate import LoraConfig
+from logos_core.machine import MachineConfig
+
+
+def fast_config(**kw) -> MachineConfig:
+    base = dict(hparams={"v_steps": 6, "n_raw_contexts": 1, "n_chat_contexts": 1}, ppl_tokens=512,
+                ppl_limit=None, anchor_replay=4, anchor_contrast=1, anchor_text=2,
+                lora=LoraConfig(lr=1e-3, epochs=1, replay=2, contrast=1, text_replay=2))
+    base.update(kw)
+    return MachineConfig(**base)

@@ -1,0 +1,80 @@
+"""Memory state on disk, on the real bundled model: a reloaded machine gives the same logits; damage
+gives one-line errors and the previous state stays loadable; one writer at a time."""
+import json
+
+import pytest
+import torch
+from fast import fast_config
+
+from logos_core.errors import LogosError
+from logos_core.facts import load_bank
+from logos_core.machine import LogosMachine
+from logos_core.persist import recover
+
+
+def _logits(m):
+    ids = m.lm.tok("Greta Pellovic lives in the city of", return_tensors="pt").input_ids
+    with torch.no_grad():
+        return m.lm.model(ids.to(m.lm.device)).logits.float().cpu()
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory, lm):
+    path = tmp_path_factory.mktemp("state")
+    m = LogosMachine.open(path, cfg=fast_config())
+    facts = load_bank().sample(2, seed=3)
+    m.inject(facts[:1])
+    m.save()                                   # state 1: one fact
+    m.inject(facts[1:])
+    m.sleep(1)                                 # an adapter fused, scales per stage
+    m.save()                                   # state 2: two facts, one adapter
+    before = _logits(m)
+    status = m.status()
+    m.close()
+    return path, before, status
+
+
+def test_reload_gives_the_same_logits(saved):
+    path, before, status = saved
+    m = LogosMachine.open(path, write=False)
+    assert m.status()["facts"] == status["facts"] and len(m.adapters) == 1
+    assert torch.allclose(_logits(m), before, atol=1e-5), (_logits(m) - before).abs().max()
+    assert not list(path.rglob("*.pkl")) and not list(path.rglob("*.pt"))   # JSON and safetensors only
+
+
+def test_one_writer_at_a_time(saved):
+    path = saved[0]
+    m = LogosMachine.open(path)
+    try:
+        with pytest.raises(LogosError, match="another logos process"):
+            LogosMachine.open(path)
+    finally:
+        m.close()
+
+
+def test_damaged_ledger_is_one_line_and_recoverable(saved, tmp_path):
+    import shutil
+
+    path = tmp_path / "copy"
+    shutil.copytree(saved[0], path)
+    good = (path / "ledger.json").read_text()
+    (path / "ledger.json").write_text(good[: len(good) // 2])         # torn by something outside logos
+    with pytest.raises(LogosError) as e:
+        LogosMachine.open(path, write=False)
+    assert "\n" not in str(e.value) and "logos recover" in str(e.value)
+    recover(path)                                                      # the state before the last save
+    m = LogosMachine.open(path, write=False)
+    assert len(m.facts()) == 1 and not m.adapters
+
+
+def test_damaged_edit_file_is_one_line(saved, tmp_path):
+    import shutil
+
+    path = tmp_path / "copy"
+    shutil.copytree(saved[0], path)
+    edit = json.loads((path / "ledger.json").read_text())["edits"][0]["id"]
+    f = path / "edits" / f"{edit}.safetensors"
+    f.write_bytes(f.read_bytes()[:100])
+    with pytest.raises(LogosError) as e:
+        LogosMachine.open(path, write=False)
+    assert "\n" not in str(e.value) and edit in str(e.value)
