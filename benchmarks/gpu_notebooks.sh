@@ -34,7 +34,7 @@ LOGOS="python3 -m logos_core.cli" timeout 550 bash benchmarks/cli_acceptance.sh 
 cli=$!
 # consolidation settings for notebook 06, chosen on other facts (seed 100), all variants side by side
 for v in $(python3 -c "import sys; sys.argv=['x']; exec(open('benchmarks/sweep_consolidation.py').read().split('def run')[0]); print(*VARIANTS)"); do
-  timeout 240 python3 benchmarks/sweep_consolidation.py $v --device cuda --out /tmp/sweep > /tmp/sweep_$v.log 2>&1 &
+  timeout 200 python3 benchmarks/sweep_consolidation.py $v --device cuda --out /tmp/sweep > /tmp/sweep_$v.log 2>&1 &
   sweeps="${sweeps:-} $!"
 done
 wait $sweeps
@@ -42,8 +42,9 @@ cat /tmp/sweep_*.log > "$OUT/sweep.log"
 python3 -c "import json,glob; print(json.dumps([json.load(open(f)) for f in sorted(glob.glob('/tmp/sweep/*.json'))]))" > "$OUT/r/sweep_consolidation.json"
 python3 benchmarks/sweep_consolidation.py --pick /tmp/sweep > /tmp/pick.txt
 cat /tmp/pick.txt
-timeout 300 python3 benchmarks/run_notebook.py notebooks/06_graduated.py DEVICE='"cuda"' OUT_DIR="'$OUT/r'" \
-  FIG_DIR="'/tmp/fig'" LORA="$(sed -n 2p /tmp/pick.txt)" > "$OUT/06_graduated.log" 2>&1
+L=$(sed -n 2p /tmp/pick.txt); [ -n "$L" ] || L="{}"
+timeout 280 python3 benchmarks/run_notebook.py notebooks/06_graduated.py DEVICE='"cuda"' OUT_DIR="'$OUT/r'" \
+  FIG_DIR="'/tmp/fig'" LORA="$L" > "$OUT/06_graduated.log" 2>&1
 wait $nb05 $cli
 ls -la "$OUT/r"   # figures: `make figures` redraws them here from the JSON
 tail -n 30 "$OUT"/05_convergence.log "$OUT"/06_graduated.log "$OUT"/sweep.log "$OUT"/cli_acceptance.log
