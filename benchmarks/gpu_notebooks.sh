@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Full-scale notebooks 05 and 06 on the lent GPU machine (no papermill there: run_notebook.py).
 # The bundled GGUF (98 MB) is over one call's 64 MiB transfer, so it travels in two parts in two calls
-# to the same warm machine: .gpu/a/gguf.aa (with the gguf wheel) first, then .gpu/b/gguf.ab.
+# to the same warm machine: .gpu/a (gguf.aa and the gguf wheel), copied to /tmp/parts/a by the first
+# call (the carried folder itself does not survive the next call), then .gpu/b/gguf.ab with this script.
 set -uo pipefail
-python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .gpu/a/whl/*.whl || exit 1
+python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site /tmp/parts/a/whl/*.whl || exit 1
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 LOGOS_CACHE=/tmp/logos-cache LOGOS_GGUF=/tmp/smol.gguf
-cat .gpu/a/gguf.aa .gpu/b/gguf.ab > /tmp/smol.gguf
+cat /tmp/parts/a/gguf.aa .gpu/b/gguf.ab > /tmp/smol.gguf
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 mkdir -p "$OUT/r"
 # smoke: load, one edit, timing (fails fast if anything is wrong)
