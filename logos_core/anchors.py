@@ -7,7 +7,12 @@ Replaying the *current* model's behaviour lets drift compound: after one cycle t
 "lasagna" for everyone's favourite food, and replaying that teaches it again (a 3-fact run went from
 0.63 to 0.97 bleed in two cycles). So the anchors are taken once from the model at birth and kept in
 the memory state:
-  - replay:   its answers to unrelated prompts (general behaviour, general knowledge);
+  - replay:   its answers to unrelated prompts and to general-knowledge questions (the locality
+              candidates that are *not* locality probes: data/facts/replay_knowledge.json), in chat;
+  - raw:      its greedy continuations of those knowledge questions' raw prompts.
+              Knowledge is replayed only where the birth model got it right: replaying its wrong
+              continuations ("The capital of Chile is the capital of the country of Chile") taught the
+              pattern to every capital (raw locality 1.00 -> 0.55 on 20 facts; benchmarks/locality_probe.py);
   - contrast: its answers about invented people who are in no fact bank, asked each relation's
               question (so the adapter learns person -> object, not relation -> object);
   - text:     ordinary text with its top-k next-token distribution at every position, for a
@@ -61,15 +66,33 @@ def text_targets(lm, chunks: list, k: int = TOP_K) -> dict:
     return {"ids": ids.cpu(), "top_ids": top.indices.cpu(), "top_logp": top.values.cpu()}
 
 
+def knowledge_questions() -> list:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "data" / "facts" / "replay_knowledge.json"
+    return json.loads(path.read_text())["questions"]
+
+
 def make_anchors(lm, n_replay: int = 40, n_text: int = 16, per_relation: int = 4, seed: int = 0,
-                 text_tokens: int = 96) -> dict:
+                 text_tokens: int = 96, n_knowledge: int = 135) -> dict:
     from .consolidate import text_chunks
     from .evaluate import ask_chat
     from .relations import GENERIC_QUESTIONS
 
     rng = random.Random(seed)
-    prompts = REPLAY_PROMPTS[:n_replay]
-    replay = list(zip(prompts, [a.strip() for a in ask_chat(lm, prompts, max_new_tokens=40)]))
+    from .evaluate import complete_raw
+
+    from .evaluate import contains
+
+    know = knowledge_questions()[:n_knowledge]
+    general = REPLAY_PROMPTS[:n_replay]
+    answers = [a.strip() for a in ask_chat(lm, general + [k["chat_question"] for k in know], max_new_tokens=40)]
+    replay = list(zip(general, answers[:len(general)]))
+    replay += [(k["chat_question"], a) for k, a in zip(know, answers[len(general):]) if contains(a, k["answer"])]
+    raw = [{"prompt": k["raw_prompt"], "completion": c}
+           for k, c in zip(know, complete_raw(lm, [k["raw_prompt"] for k in know], max_new_tokens=8))
+           if contains(c, k["answer"])]
     qs, rels = [], []
     for rel, q in TRAIN_QUESTIONS.items():
         for person in rng.sample(CONTRAST_PEOPLE, per_relation):
@@ -81,4 +104,5 @@ def make_anchors(lm, n_replay: int = 40, n_text: int = 16, per_relation: int = 4
     answers = [a.strip() for a in ask_chat(lm, qs, max_new_tokens=32)]
     contrast = [{"relation": r, "question": q, "answer": a} for r, q, a in zip(rels, qs, answers)]
     text = text_targets(lm, text_chunks(lm.tok, n_text, text_tokens, seed))
-    return {"replay": [{"question": q, "answer": a} for q, a in replay], "contrast": contrast, "text": text}
+    return {"replay": [{"question": q, "answer": a} for q, a in replay], "raw": raw, "contrast": contrast,
+            "text": text}

@@ -71,7 +71,30 @@ def bench_wake(lm, hp, n_facts: int = 3) -> dict:
             "target_opt_s": sum(z) / n_facts}
 
 
-def run(lm, rows=("eval", "stats", "wake"), hp=None, stats_tokens: int = 20480) -> list:
+def bench_sleep(lm, hp, n_facts: int) -> list:
+    """One full sleep cycle (audit, refresh, consolidate, gate, dissolve, guard) on `n_facts` facts
+    written by wake first, with peak memory. The model is changed: run it last."""
+    import resource
+
+    from .machine import LogosMachine
+
+    m = LogosMachine(lm, hp)
+    facts = load_bank().facts[-n_facts:]
+    t0 = time.perf_counter()
+    m.inject(facts)
+    wake = (time.perf_counter() - t0) / n_facts
+    log = m.sleep(1)[0]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2           # GiB (Linux: KiB)
+    if lm.device == "cuda":
+        import torch
+
+        peak = torch.cuda.max_memory_allocated() / 1024 ** 3
+    return [{"step": f"wake: {n_facts} facts one at a time, per fact (null-space)", "seconds": wake},
+            {"step": f"sleep: one cycle on {n_facts} facts", "seconds": log["seconds"],
+             "train_s": log.get("train_seconds"), "peak_GiB": peak}]
+
+
+def run(lm, rows=("eval", "stats", "wake"), hp=None, stats_tokens: int = 20480, sleep_facts: int = 0) -> list:
     out = []
     floor = forward_floor(lm)
     floor_tps = 4096 / floor
@@ -87,6 +110,8 @@ def run(lm, rows=("eval", "stats", "wake"), hp=None, stats_tokens: int = 20480) 
         out.append({"step": f"locality {len(probes)} probes (raw+chat)", "seconds": s})
         _, s = _timed(E.perplexity, lm, heldout_text(), 4096)
         out.append({"step": "perplexity 4096 tokens", "seconds": s, "x_floor": s / floor})
+    if hp is not None and sleep_facts:
+        out += bench_sleep(lm, hp, sleep_facts)
     return out
 
 

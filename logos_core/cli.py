@@ -201,7 +201,7 @@ def _bench(args) -> int:
 
     lm = load_model(args.model, device=args.device)
     rows = [{"step": f"load {args.model} ({'warm' if lm.cache_hit else 'cold'})", "seconds": lm.load_seconds}]
-    rows += run(lm, hp=load_hparams(args.model), stats_tokens=args.stats_tokens)
+    rows += run(lm, hp=load_hparams(args.model), stats_tokens=args.stats_tokens, sleep_facts=args.sleep_facts)
     print_table(rows, args.json)
     return 0
 
@@ -239,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     b = add("bench", _bench, "time each step beside the model's forward pass (the floor)", state=False)
     b.add_argument("--json", action="store_true", help="print the table as JSON")
     b.add_argument("--stats-tokens", type=int, default=20480, help="tokens for the statistics row")
+    b.add_argument("--sleep-facts", type=int, default=0,
+                   help="also wake this many facts and time one sleep cycle on them (20: ~15 min on 2 CPU cores)")
     return p
 
 

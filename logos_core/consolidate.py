@@ -34,6 +34,7 @@ class LoraConfig:
     layers: tuple | None = None   # transformer blocks that get an adapter (None: all)
     replay: int = 8            # replayed base-model answers per consolidation (0 disables)
     contrast: int = 1          # per fact: an unknown person asked the same question, the model's own answer
+    raw_replay: int = 0        # raw-text knowledge prompts with the birth model's continuations (anchors)
     text_replay: int = 8       # chunks of ordinary text (language-model loss) against perplexity drift
     text_tokens: int = 96      # tokens per text chunk
     seed: int = 0
@@ -116,6 +117,16 @@ def _encode(tok, pairs: list) -> list:
 KL_HERE = -2   # label of text tokens: trained to keep the anchored next-token distribution
 
 
+def _encode_raw(tok, pairs: list) -> list:
+    """Rows for raw completions (no chat template): loss on the completion's tokens only."""
+    rows = []
+    for prompt, completion in pairs:
+        p_ids = tok(prompt, add_special_tokens=False).input_ids
+        f_ids = tok(prompt + completion, add_special_tokens=False).input_ids
+        rows.append((f_ids, [-100] * len(p_ids) + f_ids[len(p_ids):], None))
+    return rows
+
+
 def _encode_text(text: dict | None) -> list:
     """Rows (ids, labels, index into the text targets) for the distillation chunks."""
     if not text:
@@ -167,7 +178,8 @@ def _step_loss(peft_model, ids, att, lab, text_rows, text):
     return loss, ce
 
 
-def train_adapter(lm, pairs: list, cfg: LoraConfig, progress: bool = False, text: dict | None = None):
+def train_adapter(lm, pairs: list, cfg: LoraConfig, progress: bool = False, text: dict | None = None,
+                  raw_pairs: list = ()):
     """Wrap lm.model in a fresh LoRA adapter and train it on chat `pairs` (loss on the answers) and
     the distillation `text` (anchors.text_targets). Returns (peft_model, log)."""
     from peft import LoraConfig as PeftLoraConfig
@@ -182,7 +194,7 @@ def train_adapter(lm, pairs: list, cfg: LoraConfig, progress: bool = False, text
             r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=0.0, target_modules=list(cfg.targets),
             layers_to_transform=list(cfg.layers) if cfg.layers else None,
             task_type="CAUSAL_LM"))
-    rows = _encode(lm.tok, pairs) + _encode_text(text)
+    rows = _encode(lm.tok, pairs) + _encode_raw(lm.tok, list(raw_pairs)) + _encode_text(text)
     opt = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=cfg.lr,
                             weight_decay=0.0)
     rng = random.Random(cfg.seed)
@@ -255,7 +267,11 @@ def consolidate(lm, facts: list, cfg: LoraConfig | None = None, anchors: dict | 
             text = {k: v[pick] for k, v in anchors["text"].items()}
         else:
             text = text_targets(lm, text_chunks(lm.tok, cfg.text_replay, cfg.text_tokens, cfg.seed))
-    peft_model, log = train_adapter(lm, pairs, cfg, progress, text)
+    raw_pairs = []
+    if anchors and cfg.raw_replay > 0 and anchors.get("raw"):
+        pick = random.Random(cfg.seed + 1).sample(anchors["raw"], min(cfg.raw_replay, len(anchors["raw"])))
+        raw_pairs = [(r["prompt"], r["completion"]) for r in pick]
+    peft_model, log = train_adapter(lm, pairs, cfg, progress, text, raw_pairs)
     adapter = take_adapter(lm, peft_model)
     fuse(lm.model, adapter)
     return log, adapter

@@ -88,3 +88,58 @@ def graduated(machine, facts: list, ev, cycles: int, on_row=None) -> tuple:
         if on_row:
             on_row(row)
     return cycle_rows, fact_rows
+
+
+def _recall_row(machine, facts, label: str, ev=None, **extra) -> dict:
+    """Chat and raw recall of `facts` now, LoRA alone too, and side effects when `ev` is given."""
+    m = ev.measure(facts, modes=("raw", "chat")) if ev else recall(machine.lm, facts, modes=("raw", "chat"))
+    return {"when": label, "n_facts": len(facts), **summary(m), "lora_alone_chat": lora_alone(machine, facts),
+            **extra}
+
+
+def day(machine, facts: list, conversations: int, nights: int, ev=None) -> list:
+    """Paper 3: the facts arrive over `conversations` conversations (wake after each), then `nights`
+    sleep cycles. Recall of every fact told so far after each conversation and each night."""
+    rows, told = [], []
+    per = -(-len(facts) // conversations)
+    for c in range(conversations):
+        batch = facts[c * per:(c + 1) * per]
+        machine.inject(batch)
+        told += batch
+        rows.append(_recall_row(machine, told, f"conversation {c + 1}"))
+    for n in range(nights):
+        machine.sleep(1)
+        rows.append(_recall_row(machine, told, f"night, cycle {n + 1}", ev if n == nights - 1 else None))
+    return rows
+
+
+def two_phase(machine, facts: list, ev=None) -> list:
+    """Paper 4: wake, then the SWS phase alone (audit + refresh), then the REM phase alone
+    (consolidate, gate, dissolve); raw and chat recall after each ("pathway separation")."""
+    import dataclasses
+
+    machine.inject(facts)
+    rows = [_recall_row(machine, facts, "after wake (MEMIT)")]
+    base = machine.cfg
+    machine.cfg = dataclasses.replace(base, refresh=True, consolidate=False)
+    machine.sleep(1)
+    rows.append(_recall_row(machine, facts, "after SWS (audit + refresh)"))
+    machine.cfg = dataclasses.replace(base, refresh=False, consolidate=True)
+    machine.sleep(1)
+    rows.append(_recall_row(machine, facts, "after REM (LoRA, gate, dissolve)", ev))
+    machine.cfg = base
+    return rows
+
+
+def alignment_tax(machine, facts: list, cycles: int, ev=None) -> list:
+    """Paper 2: wake, then `cycles` consolidations. Per cycle: chat recall with the edits at their
+    scheduled scales, with every edit withdrawn (LoRA alone: what one LoRA pass delivered), and the
+    consolidation's starting and final loss."""
+    machine.inject(facts)
+    rows = [_recall_row(machine, facts, "cycle 0", cycle=0)]
+    for c in range(cycles):
+        log = machine.sleep(1)[0]
+        rows.append(_recall_row(machine, facts, f"cycle {c + 1}", ev if c == cycles - 1 else None, cycle=c + 1,
+                                start_loss=log.get("start_loss"), final_loss=log.get("final_loss"),
+                                rolled_back=log["rolled_back"]))
+    return rows

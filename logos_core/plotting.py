@@ -121,7 +121,51 @@ def draw_06(payload: dict, out_dir: Path) -> list:
     return paths
 
 
-DRAWERS = {"01_lora_sleep": draw_01, "05_convergence": draw_05, "06_graduated": draw_06}
+def _recall_bars(df: pd.DataFrame, x: str, hue: str, title: str, out_dir: Path, name: str) -> Path:
+    long = df.melt(id_vars=[x, hue], value_vars=["raw", "chat", "lora_alone_chat"], var_name="recall")
+    long["recall"] = long["recall"].map({"raw": "raw", "chat": "chat", "lora_alone_chat": "chat, LoRA alone"})
+    g = sns.catplot(data=long, x=x, y="value", hue="recall", col=hue, kind="bar", height=3.6, aspect=1.3)
+    g.set(ylim=(0, 1.05), ylabel="recall", xlabel="")
+    g.fig.suptitle(title, y=1.03)
+    for ax in g.axes.flat:
+        ax.tick_params(axis="x", rotation=20)
+    return _save(g.fig, out_dir, name)
+
+
+def draw_02(payload: dict, out_dir: Path) -> list:
+    """Paper 2: recall with edits vs LoRA alone per cycle, and the starting loss per cycle, by fusing."""
+    df = pd.DataFrame(payload["results"]["rows"])
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    long = df.melt(id_vars=["cycle", "fusing", "model"], value_vars=["chat", "lora_alone_chat"], var_name="recall")
+    sns.lineplot(data=long, x="cycle", y="value", hue="fusing", style="recall", marker="o", ax=axes[0])
+    axes[0].set(title="Chat recall: with edits vs LoRA alone", ylim=(-0.05, 1.05), ylabel="chat recall")
+    sns.lineplot(data=df.dropna(subset=["start_loss"]), x="cycle", y="start_loss", hue="fusing", style="model",
+                 marker="o", ax=axes[1])
+    axes[1].set(title="Starting loss of each consolidation", ylabel="loss (nats/token)")
+    for ax in axes:
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    return [_save(fig, out_dir, "02_alignment_tax")]
+
+
+def draw_03(payload: dict, out_dir: Path) -> list:
+    """Paper 3: chat and raw recall over a day and night, per memory system."""
+    df = pd.DataFrame(payload["results"]["rows"])
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
+    for ax, metric in zip(axes, ("chat", "raw")):
+        sns.lineplot(data=df, x="when", y=metric, hue="arm", marker="o", sort=False, ax=ax)
+        ax.set(title=f"{metric} recall of every fact told so far", ylim=(-0.05, 1.05), xlabel="")
+        ax.tick_params(axis="x", rotation=30)
+    return [_save(fig, out_dir, "03_dual_system")]
+
+
+def draw_04(payload: dict, out_dir: Path) -> list:
+    """Paper 4: raw vs chat recall after wake, SWS and REM ("pathway separation")."""
+    df = pd.DataFrame(payload["results"]["rows"])
+    return [_recall_bars(df, "when", "model", "Raw vs chat recall per sleep phase", out_dir, "04_two_phase")]
+
+
+DRAWERS = {"01_lora_sleep": draw_01, "02_alignment_tax": draw_02, "03_dual_system": draw_03,
+           "04_two_phase": draw_04, "05_convergence": draw_05, "06_graduated": draw_06}
 
 
 def draw(name: str, payload: dict, out_dir) -> list:

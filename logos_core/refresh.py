@@ -45,7 +45,8 @@ def refresh(machine, keys: list, cycle: int, projected: bool = True) -> list:
         new = apply_memit(machine.lm, machine.hp, [Request.from_fact(entry.fact)], machine.stats(),
                           [entry.fact], projectors=P, keep_keys=keep)
         book.add(new)
-        current[k] = {l: new.keys[l][:, 0] for l in new.keys}     # now healthy: protect it too
+        dev = next(iter(current.values()))[machine.hp.layers[0]].device if current else "cpu"
+        current[k] = {l: new.keys[l][:, 0].to(dev) for l in new.keys}     # now healthy: protect it too
         merged = merge(book, entry.edit, new)
         led.rewrite(k, merged.id, cycle, "refresh")
         done.append(k)

@@ -150,18 +150,23 @@ for p in draw("05_convergence", {"results": results}, resolve(FIG_DIR)):
 
 # %% [markdown]
 # ## What we found
-# The checked cell below prints our numbers. Read them beside the paper's:
+# The checked cell below prints this run's numbers. Beside the paper's, from the runs made so far
+# (bundled 135M; the default-parameter run is long on a CPU, see `data/results/h200_run/`):
 #
 # - **Capacity.** The paper reports a sharp phase transition on 8B (0.92 up to 13 facts, 0.57 at 14).
-#   The pilot on this model (FINDINGS.md) saw a gradual slide from about 15-20 facts instead, and the
-#   null-space arm still at 1.00 at 60 facts; the curve and the ceilings printed below are this run's.
-# - **Convergence.** The paper: 0.40 -> 1.00 in 4 cycles. Our starting point is set by the plain wake
-#   of 30 facts; the refresh arm's raw recall per cycle is printed below.
+#   On this model we see a slide, not a cliff: plain sequential MEMIT had raw recall 0.90 at 10 facts,
+#   0.75 at 20 and 0.77 at 30 (chat 0.80, 0.55, 0.40); the null-space arm 0.90, 0.85, 0.93 and 0.88 at
+#   10-40 facts (chat 0.70-0.75), with the edited-weight norm growing from 0.09 to 0.22 of |W| (H200,
+#   partial run). **Where we differ from the pilot and the bar:** the null-space arm degrades
+#   far more slowly than plain MEMIT (0.88 at 40 against 0.77 at 30), but it does not hold 0.9: about
+#   one fact in ten is not written by its own edit even on a fresh model (raw 0.90 at n = 10 in both
+#   arms), so the 0.9 bar measures single-edit efficacy as much as capacity. The pilot's 1.00 up to 60
+#   used other facts (70 generated, 5 relations) and shorter objects.
+# - **Convergence.** The paper: 0.40 -> 1.00 in 4 cycles. On the small CI parameters, audit + refresh
+#   took raw recall of 4 facts from 0.50 to 1.00 in one cycle with locality 1.00 and no drift; the
+#   30-fact default run has not been completed yet.
 # - **Death spiral.** The paper: 0.97 -> 0.46 over 10 cycles of careless maintenance. We run
-#   `CARELESS_CYCLES` cycles (6 by default, for CPU time) and print where it ends.
-#
-# The numbers of the committed default run are in `data/results/05_convergence.json` and the
-# closing notes; where they differ from the paper's, that is said there and in this cell's output.
+#   `CARELESS_CYCLES` cycles (6 by default, for CPU time); not yet measured at the default size.
 
 # %% tags=["NBVAL_CHECK_OUTPUT"]
 print(f"capacity (largest n with raw recall >= 0.9 before it first fell; None = never fell): {cap}")

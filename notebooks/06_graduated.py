@@ -44,8 +44,9 @@ N_FACTS_LIST = [5, 10, 15, 20]  # memory sizes (paper: 5/10/15/20)
 CYCLES = 4                  # sleep cycles per size (the issue: stage 3 within 4)
 LR = 1e-3                   # LoRA learning rate per consolidation
 EPOCHS = 4                  # passes over the examples per consolidation
-LORA = {}                   # other LoraConfig settings (replay, contrast, layers, ...), e.g. from the sweep
+LORA = {"replay": 24, "contrast": 2}  # other LoraConfig settings (the machine's defaults; see the sweep)
 HPARAMS = {}                # overrides of the model's MEMIT hyperparameters
+MACHINE = {}                # other MachineConfig settings (e.g. smaller anchors for quick runs)
 PPL_LIMIT = 0.10            # the guard: a cycle drifting past this is rolled back
 PPL_TOKENS = 4096
 N_LOCALITY = 0              # locality probes used; 0 means the whole set
@@ -70,12 +71,12 @@ from logos_core.report import claim, resolve, save_results, set_seed
 
 set_seed(SEED)
 params = dict(MODEL=MODEL, DEVICE=DEVICE, N_FACTS_LIST=N_FACTS_LIST, CYCLES=CYCLES, LR=LR, EPOCHS=EPOCHS, LORA=LORA,
-              HPARAMS=HPARAMS, PPL_LIMIT=PPL_LIMIT, PPL_TOKENS=PPL_TOKENS, N_LOCALITY=N_LOCALITY, SEED=SEED)
+              HPARAMS=HPARAMS, MACHINE=MACHINE, PPL_LIMIT=PPL_LIMIT, PPL_TOKENS=PPL_TOKENS, N_LOCALITY=N_LOCALITY, SEED=SEED)
 bank = load_bank()
 hp = dataclasses.replace(load_hparams(MODEL), **HPARAMS)
 lora = dataclasses.replace(LoraConfig(lr=LR, epochs=EPOCHS, seed=SEED),
                            **{k: (tuple(v) if isinstance(v, list) else v) for k, v in LORA.items()})
-cfg = MachineConfig(ppl_limit=PPL_LIMIT, ppl_tokens=PPL_TOKENS, lora=lora)
+cfg = MachineConfig(ppl_limit=PPL_LIMIT, ppl_tokens=PPL_TOKENS, lora=lora, **MACHINE)
 print("consolidation:", lora)
 locality_probes = load_locality()[:N_LOCALITY or None]
 

@@ -24,12 +24,15 @@ def test_remember_then_ask_in_a_new_process(tmp_path):
     state = str(tmp_path / "mem")
     r = logos("remember", "Aria Velkari lives in Tbilisi.", "--state", state)
     assert r.returncode == 0, r.stderr
-    ledger = json.loads((tmp_path / "mem" / "ledger.json").read_text())
-    assert [(f["subject"], f["object"], f["scale"]) for f in ledger["facts"]] == [("Aria Velkari", "Tbilisi", 1.0)]
+    assert r.stderr.strip().splitlines()[-1] == "remembered: Aria Velkari lives in Tbilisi."
+    status = json.loads(logos("status", "--json", "--state", state).stdout)      # what scripts rely on
+    assert [(f["subject"], f["relation"], f["object"], f["stage"], f["scale"]) for f in status["facts"]] == \
+        [("Aria Velkari", "lives_in", "Tbilisi", 0, 1.0)]
     assert len(list((tmp_path / "mem" / "edits").glob("*.safetensors"))) == 1
     r = logos("ask", "Where does Aria Velkari live?", "--state", state)
-    assert r.returncode == 0 and r.stdout.strip() and "\n" not in r.stdout.strip(), r
+    assert r.returncode == 0 and r.stdout.strip() and "\n" not in r.stdout.strip(), r   # only the answer
     print("answer:", r.stdout.strip())
+    assert "Tbilisi" in r.stdout
 
 
 def test_user_mistakes_get_one_line(tmp_path):

@@ -43,7 +43,9 @@ def test_sigkill_during_wake_and_sleep_loses_nothing(tmp_path, lm):
     rng = random.Random(0)
     confirmed, kills = set(), 0
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    for i in range(24):
+    i = 0
+    while kills < 22 and i < 45:     # until 22 kills landed (some runs finish before their moment)
+        i += 1
         if i % 4 == 3:
             cmd = ["sleep", "--cycles", "1"]
         else:
@@ -51,7 +53,7 @@ def test_sigkill_during_wake_and_sleep_loses_nothing(tmp_path, lm):
         p = subprocess.Popen([sys.executable, "-m", "logos_core.cli", *cmd, "--state", str(path)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
         try:
-            p.wait(timeout=rng.uniform(2.0, 14.0))
+            p.wait(timeout=rng.uniform(2.0, 11.0))
         except subprocess.TimeoutExpired:
             p.send_signal(signal.SIGKILL)
             p.wait()
@@ -92,6 +94,7 @@ def test_bad_input_is_refused_or_ignored_and_nothing_is_lost(tmp_path, lm, capsy
     assert cli.main(["remember", "Arvid Mossgrove lives in Tromso.", "--state", str(path)]) == 0
     kept = _stored(path)
     assert kept == {"Arvid Mossgrove lives in Tromso."}
+    capsys.readouterr()
     n = 0
     for text in BAD_REMEMBER:
         rc = cli.main(["remember", text, "--state", str(path)])

@@ -123,6 +123,15 @@ def main():
     out = {"model": "135m", "candidates": len(cands), "licence": "facts of common knowledge, written for "
            "this repository (CC0)", "probes": kept}
     Path(__file__).with_name("locality.json").write_text(json.dumps(out, indent=1) + "\n")
+    # The rest are replayed during consolidation (anchors.py), never the probes themselves.
+    held = {p["chat_question"] for p in kept}
+    rest = [{k: c.__dict__[k] for k in ("raw_prompt", "chat_question", "answer", "kind")} for c in cands
+            if c.chat_question not in held]
+    replay = {"about": "general-knowledge questions replayed during consolidation (anchors.py), each only in the "
+              "mode (raw or chat) where the model at birth answers it right: the locality candidates that are "
+              "NOT locality probes, so the probes themselves are never trained on",
+              "licence": "CC0, written for this repository", "questions": rest}
+    Path(__file__).with_name("replay_knowledge.json").write_text(json.dumps(replay, indent=1) + "\n")
     print(f"kept {len(kept)} of {len(cands)} (raw {loc['raw']:.2f}, chat {loc['chat']:.2f})")
 
 
