@@ -42,10 +42,11 @@ class MachineConfig:
     anchor_knowledge: int = 135       # ... general-knowledge questions (not the locality probes)
     anchor_contrast: int = 4          # ... invented people per relation
     anchor_text: int = 16             # ... text chunks with their next-token distributions
-    # replay 24 / contrast 2: more of the birth model's answers than paper 1 used, against the locality
-    # loss seen on the GPU run (5 facts, replay 8 / contrast 1: locality 0.80-0.84); not yet swept
-    # (benchmarks/sweep_consolidation.py is the sweep; it did not finish in the session's GPU time).
-    lora: LoraConfig = field(default_factory=lambda: LoraConfig(lr=1e-3, epochs=4, replay=24, contrast=2,
+    # Replay chosen with benchmarks/locality_probe.py (20 facts, one LoRA-only consolidation; locality
+    # raw/chat after): replay 24 + contrast 2 -> 0.67/0.54; + knowledge replay where the birth model was
+    # right (replay 32, raw 16) -> 0.91/0.80; replay 48, raw 24 -> 0.90/0.81. The sweep over the rest
+    # (benchmarks/sweep_consolidation.py) did not finish in the session's GPU time.
+    lora: LoraConfig = field(default_factory=lambda: LoraConfig(lr=1e-3, epochs=4, replay=32, contrast=2,
                                                                 raw_replay=16))
 
     def to_dict(self) -> dict:

@@ -50,7 +50,6 @@ import dataclasses
 import pandas as pd
 
 from logos_core import evaluate as E
-from logos_core.consolidate import LoraConfig
 from logos_core.experiments import alignment_tax
 from logos_core.facts import heldout_text, load_bank, load_locality
 from logos_core.hparams import load_hparams
@@ -81,7 +80,7 @@ for model in MODELS:
         ev.baseline()
         hp = dataclasses.replace(load_hparams(model), **HPARAMS)
         cfg = MachineConfig(cumulative=cumulative, ppl_tokens=PPL_TOKENS, 
-                            lora=LoraConfig(lr=LR, epochs=EPOCHS, seed=SEED, replay=24, contrast=2), **MACHINE)
+                            lora=dataclasses.replace(MachineConfig().lora, lr=LR, epochs=EPOCHS, seed=SEED), **MACHINE)
         for r in alignment_tax(LogosMachine(lm, hp, cfg), facts, CYCLES, ev):
             rows.append({"model": model, "fusing": "cumulative" if cumulative else "non-cumulative", **r})
             print(f"{model} {rows[-1]['fusing']:14s} {r['when']}: chat {r['chat']:.2f}, LoRA alone "

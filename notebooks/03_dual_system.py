@@ -51,7 +51,6 @@ import dataclasses
 import pandas as pd
 
 from logos_core import evaluate as E
-from logos_core.consolidate import LoraConfig
 from logos_core.experiments import day
 from logos_core.facts import heldout_text, load_bank, load_locality
 from logos_core.hparams import load_hparams
@@ -65,7 +64,7 @@ params = dict(MODEL=MODEL, DEVICE=DEVICE, N_FACTS=N_FACTS, CONVERSATIONS=CONVERS
               EPOCHS=EPOCHS, HPARAMS=HPARAMS, MACHINE=MACHINE, PPL_TOKENS=PPL_TOKENS, N_LOCALITY=N_LOCALITY, SEED=SEED)
 bank = load_bank()
 facts = bank.sample(N_FACTS, seed=SEED + 3)
-lora = LoraConfig(lr=LR, epochs=EPOCHS, seed=SEED, replay=24, contrast=2)
+lora = dataclasses.replace(MachineConfig().lora, lr=LR, epochs=EPOCHS, seed=SEED)
 ARMS = {"MEMIT only": dict(consolidate=False),
         "LoRA only": dict(wake_edit=False, refresh=False),
         "dual": dict()}

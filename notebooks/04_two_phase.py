@@ -46,7 +46,6 @@ import dataclasses
 import pandas as pd
 
 from logos_core import evaluate as E
-from logos_core.consolidate import LoraConfig
 from logos_core.experiments import two_phase
 from logos_core.facts import heldout_text, load_bank, load_locality
 from logos_core.hparams import load_hparams
@@ -68,7 +67,7 @@ for model in MODELS:
     ev = E.Evaluator(lm, load_locality()[:N_LOCALITY or None], bank.bystanders, bank.relations, heldout_text(),
                      ppl_tokens=PPL_TOKENS)
     ev.baseline()
-    cfg = MachineConfig(ppl_tokens=PPL_TOKENS, lora=LoraConfig(lr=LR, epochs=EPOCHS, seed=SEED, replay=24, contrast=2), **MACHINE)
+    cfg = MachineConfig(ppl_tokens=PPL_TOKENS, lora=dataclasses.replace(MachineConfig().lora, lr=LR, epochs=EPOCHS, seed=SEED), **MACHINE)
     m = LogosMachine(lm, dataclasses.replace(load_hparams(model), **HPARAMS), cfg)
     for r in two_phase(m, facts, ev):
         rows.append({"model": model, **r})

@@ -44,7 +44,7 @@ N_FACTS_LIST = [5, 10, 15, 20]  # memory sizes (paper: 5/10/15/20)
 CYCLES = 4                  # sleep cycles per size (the issue: stage 3 within 4)
 LR = 1e-3                   # LoRA learning rate per consolidation
 EPOCHS = 4                  # passes over the examples per consolidation
-LORA = {"replay": 24, "contrast": 2}  # other LoraConfig settings (the machine's defaults; see the sweep)
+LORA = {}                   # LoraConfig settings other than the machine's defaults (machine.py)
 HPARAMS = {}                # overrides of the model's MEMIT hyperparameters
 MACHINE = {}                # other MachineConfig settings (e.g. smaller anchors for quick runs)
 PPL_LIMIT = 0.10            # the guard: a cycle drifting past this is rolled back
@@ -60,7 +60,6 @@ import dataclasses
 import pandas as pd
 
 from logos_core import evaluate as E
-from logos_core.consolidate import LoraConfig
 from logos_core.experiments import graduated
 from logos_core.facts import heldout_text, load_bank, load_locality
 from logos_core.hparams import load_hparams
@@ -74,7 +73,7 @@ params = dict(MODEL=MODEL, DEVICE=DEVICE, N_FACTS_LIST=N_FACTS_LIST, CYCLES=CYCL
               HPARAMS=HPARAMS, MACHINE=MACHINE, PPL_LIMIT=PPL_LIMIT, PPL_TOKENS=PPL_TOKENS, N_LOCALITY=N_LOCALITY, SEED=SEED)
 bank = load_bank()
 hp = dataclasses.replace(load_hparams(MODEL), **HPARAMS)
-lora = dataclasses.replace(LoraConfig(lr=LR, epochs=EPOCHS, seed=SEED),
+lora = dataclasses.replace(MachineConfig().lora, lr=LR, epochs=EPOCHS, seed=SEED,
                            **{k: (tuple(v) if isinstance(v, list) else v) for k, v in LORA.items()})
 cfg = MachineConfig(ppl_limit=PPL_LIMIT, ppl_tokens=PPL_TOKENS, lora=lora, **MACHINE)
 print("consolidation:", lora)
