@@ -124,11 +124,27 @@ for p in draw("06_graduated", {"results": results}, resolve(FIG_DIR)):
 # %% [markdown]
 # ## What we found
 # The paper reports 100% advancement and chat recall 1.00 at every size, and a starting loss falling
-# from 2.91 to 0.62 by cycle 2 under cumulative fusing. The table below is this run's; the committed
-# default run's numbers, and where they differ from the paper's, are in the closing notes and in
-# `data/results/06_graduated.json`. Unlike the original, we also print what consolidation cost
-# (locality, perplexity drift) and recall from LoRA alone, which is what remains once every edit has
-# dissolved.
+# from 2.91 to 0.62 by cycle 2 under cumulative fusing. Our run on 20 facts, 4 cycles (2-core CPU,
+# `data/results/06_graduated.json`; it used the consolidation settings *before* the knowledge replay
+# that is now the default: replay 24, contrast 2):
+#
+# | cycle | stage 3 | chat | LoRA alone | raw | paraphrase | locality | drift | starting loss |
+# |---|---|---|---|---|---|---|---|---|
+# | 1 | 0.00 | 1.00 | 0.60 | 0.95 | 0.75 | 0.58 | +7.7% | 1.18 |
+# | 2 | 0.00 | 1.00 | 1.00 | 0.90 | 0.65 | 0.70 | +5.6% | 0.21 |
+# | 3 | 0.55 | 1.00 | 1.00 | 0.80 | 0.68 | 0.74 | +4.3% | 0.10 |
+# | 4 | 0.95 | 1.00 | 1.00 | 0.75 | 0.75 | 0.77 | +3.9% | 0.06 |
+#
+# So the paper's central claim holds here: 19 of 20 facts were fully consolidated (edit dissolved to 0)
+# within 4 cycles, with chat recall 1.00 from LoRA alone, and the starting loss fell as the paper says
+# (ours 1.18 -> 0.21 by cycle 2; paper 2.91 -> 0.62). **Where we differ:** what it cost. Locality fell to
+# 0.58 after the first consolidation and recovered only to 0.77 (the issue asks 0.9); the edited model
+# invented capitals ("The capital of Ireland is Londen"), the known failure of fine-tuning on unknown
+# facts. Bleed (never-told people answered with a told object) was 0.59. Raw recall falls as the edits
+# dissolve (0.95 -> 0.75): the facts now live in the chat pathway, which is what consolidation is for.
+# Replaying the birth model's answers to other general-knowledge questions, only where it was right,
+# raised locality after one 20-fact consolidation from 0.67/0.54 (raw/chat) to 0.91/0.80
+# (`benchmarks/locality_probe.py`); the 4-cycle run with it is still to be made.
 
 # %% tags=["NBVAL_CHECK_OUTPUT"]
 table = pd.DataFrame([{"facts": n, "stage 3": r["at_top"], "chat": r["chat"], "LoRA alone": r["lora_alone_chat"],
