@@ -44,7 +44,7 @@ def test_sigkill_during_wake_and_sleep_loses_nothing(tmp_path, lm):
     confirmed, kills = set(), 0
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     i = 0
-    while kills < 22 and i < 45:     # until 22 kills landed (some runs finish before their moment)
+    while kills < 22 and i < 60:     # until 22 kills landed (some runs finish before their moment)
         i += 1
         if i % 4 == 3:
             cmd = ["sleep", "--cycles", "1"]
@@ -53,7 +53,8 @@ def test_sigkill_during_wake_and_sleep_loses_nothing(tmp_path, lm):
         p = subprocess.Popen([sys.executable, "-m", "logos_core.cli", *cmd, "--state", str(path)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
         try:
-            p.wait(timeout=rng.uniform(2.0, 11.0))
+            # every fifth run is left to finish, so the test sees saved facts however slow the machine
+            p.wait(timeout=900 if i % 5 == 0 else rng.uniform(2.0, 11.0))
         except subprocess.TimeoutExpired:
             p.send_signal(signal.SIGKILL)
             p.wait()
