@@ -135,9 +135,7 @@ def _status(args) -> int:
 
         led = Ledger.from_dict(d["ledger"])
         st = {"model": d["model"], "cycle": d["cycle"], "adapters": len(d["adapters"]), "retired": len(led.retired),
-              "facts": [{"subject": e.fact.subject, "relation": e.fact.relation, "object": e.fact.object,
-                         "stage": e.stage, "scale": led.scale(e.key), "edit": e.edit,
-                         "statement": e.fact.statement} for e in led.entries.values()]}
+              "facts": led.rows()}
     if args.json:
         print(json.dumps(st, indent=1))
         return 0

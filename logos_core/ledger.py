@@ -20,9 +20,14 @@ from .facts import Fact
 SCHEDULE = (1.0, 0.5, 0.1, 0.0)
 
 
+def person_key(name: str) -> str:
+    """A person's name compared without case or extra spaces ("aria  LIND" is "Aria Lind")."""
+    return " ".join(name.split()).lower()
+
+
 def fact_key(subject: str, relation: str) -> str:
     """One fact per (person, relation): a new object for the same pair is a contradiction."""
-    return f"{' '.join(subject.split()).lower()}|{relation}"
+    return f"{person_key(subject)}|{relation}"
 
 
 @dataclass
@@ -90,6 +95,12 @@ class Ledger:
 
     def facts(self) -> list:
         return [e.fact for e in self.entries.values()]
+
+    def rows(self) -> list:
+        """One dict per held fact: what `logos status --json` prints under "facts"."""
+        return [{"subject": e.fact.subject, "relation": e.fact.relation, "object": e.fact.object,
+                 "stage": e.stage, "scale": self.scale(e.key), "edit": e.edit, "statement": e.fact.statement}
+                for e in self.entries.values()]
 
     def stages(self) -> dict:
         return {k: e.stage for k, e in self.entries.items()}

@@ -20,7 +20,7 @@ from .consolidate import LoraConfig
 from .contexts import Request
 from .edits import EditBook
 from .errors import LogosError
-from .ledger import SCHEDULE, Ledger
+from .ledger import SCHEDULE, Ledger, person_key
 
 
 @dataclass
@@ -78,7 +78,7 @@ class LogosMachine:
 
         self.cfg = cfg or MachineConfig()
         self.lm, self.hp = lm, dataclasses.replace(hp, **self.cfg.hparams) if self.cfg.hparams else hp
-        self.book = EditBook(lm, hp)
+        self.book = EditBook(lm, self.hp)
         self.ledger = Ledger(schedule=self.cfg.schedule)
         self.adapters: list = []          # [{"id", "tensors": {module: {A, B, scaling}}, "n_facts"}], fused in order
         self.cycle = 0
@@ -90,13 +90,6 @@ class LogosMachine:
         self._stats = self._proj = None
 
     # -- making and opening ------------------------------------------------------------------------
-    @classmethod
-    def create(cls, model: str = "135m", device=None, cfg: MachineConfig | None = None) -> "LogosMachine":
-        from .hparams import load_hparams
-        from .models import load_model
-
-        return cls(load_model(model, device=device), load_hparams(model), cfg)
-
     @classmethod
     def open(cls, path, model: str = "135m", device=None, write: bool = True,
              cfg: MachineConfig | None = None) -> "LogosMachine":
@@ -227,8 +220,7 @@ class LogosMachine:
 
     def forget(self, name: str) -> list:
         """Withdraw every fact about a person (their edits go; what LoRA learnt stays until it fades)."""
-        want = " ".join(name.lower().split())
-        keys = [k for k, e in self.ledger.entries.items() if " ".join(e.fact.subject.lower().split()) == want]
+        keys = [k for k, e in self.ledger.entries.items() if person_key(e.fact.subject) == person_key(name)]
         for k in keys:
             self._withdraw(k, "forgotten")
         return keys
@@ -254,12 +246,7 @@ class LogosMachine:
         return self.ledger.facts()
 
     def status(self) -> dict:
-        facts = []
-        for e in self.ledger.entries.values():
-            facts.append({"subject": e.fact.subject, "relation": e.fact.relation, "object": e.fact.object,
-                          "stage": e.stage, "scale": self.ledger.scale(e.key), "edit": e.edit,
-                          "statement": e.fact.statement})
-        return {"model": self.model_name, "cycle": self.cycle, "facts": facts, "adapters": len(self.adapters),
+        return {"model": self.model_name, "cycle": self.cycle, "facts": self.ledger.rows(), "adapters": len(self.adapters),
                 "retired": len(self.ledger.retired), "base_ppl": self.base_ppl}
 
 

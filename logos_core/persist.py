@@ -100,7 +100,6 @@ def open_state(cls, path: Path, model: str, device, write: bool, cfg):
                        for mod, s in a["scaling"].items()}
             fuse(lm.model, adapter)
             m.adapters.append({"id": a["id"], "tensors": adapter, "n_facts": a.get("n_facts")})
-        m.book.base = {}
         for e in d["edits"]:
             t = _read_tensors(path / "edits" / f"{e['id']}.safetensors")
             deltas = {int(k.split(".")[1]): v for k, v in t.items() if k.startswith("delta.")}

@@ -18,6 +18,7 @@ import torch
 from .compute_ks import keys_all_layers
 from .contexts import Request
 from .edits import Edit
+from .ledger import person_key
 from .memit import apply_memit
 
 
@@ -45,8 +46,7 @@ def refresh(machine, keys: list, cycle: int, projected: bool = True) -> list:
         new = apply_memit(machine.lm, machine.hp, [Request.from_fact(entry.fact)], machine.stats(),
                           [entry.fact], projectors=P, keep_keys=keep)
         book.add(new)
-        dev = next(iter(current.values()))[machine.hp.layers[0]].device if current else "cpu"
-        current[k] = {l: new.keys[l][:, 0].to(dev) for l in new.keys}     # now healthy: protect it too
+        current[k] = {l: new.keys[l][:, 0].to(machine.lm.device) for l in new.keys}   # now healthy: protect it
         merged = merge(book, entry.edit, new)
         led.rewrite(k, merged.id, cycle, "refresh")
         done.append(k)
@@ -55,7 +55,7 @@ def refresh(machine, keys: list, cycle: int, projected: bool = True) -> list:
 
 def same_person(a, b) -> bool:
     # A person's facts share one key (the subject's last token): protecting it would forbid the edit.
-    return " ".join(a.subject.lower().split()) == " ".join(b.subject.lower().split())
+    return person_key(a.subject) == person_key(b.subject)
 
 
 def merge(book, old_id: str | None, new: Edit) -> Edit:
