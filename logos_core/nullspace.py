@@ -45,11 +45,18 @@ def protect(P: torch.Tensor, K: torch.Tensor | None, rtol: float = 1e-8) -> torc
 
 
 def solve_update_projected(R: torch.Tensor, K: torch.Tensor, P: torch.Tensor, l2: float) -> torch.Tensor:
-    """dW [d_out, d_in] = ((P K K^T + l2 I)^{-1} P K R^T)^T in float64; R [d_out, n], K [d_in, n]."""
+    """dW [d_out, d_in] = ((P K K^T + l2 I)^{-1} P K R^T)^T in float64; R [d_out, n], K [d_in, n].
+
+    Solved through the n x n system, never the d_in x d_in one: with U = P K and M = K^T U,
+    (l2 I + U K^T)^{-1} U = U (l2 I_n + M)^{-1} (push-through identity), so dW = R (l2 I + M)^{-1} U^T,
+    which is O(d_in^2 n) instead of O(d_in^3) (a 14336-wide LU per layer on an 8B model).
+    """
     R, K, P = R.double(), K.double().to(P.device), P.double()
-    A = P @ (K @ K.T) + l2 * torch.eye(P.shape[0], dtype=P.dtype, device=P.device)   # [d_in, d_in]
-    X = torch.linalg.solve(A, P @ K @ R.T.to(P.device))                              # [d_in, d_out]
-    return X.T.to(R.device)
+    U = P @ K                                                           # [d_in, n]
+    M = K.T @ U                                                         # [n, n], symmetric PSD
+    A = M + l2 * torch.eye(M.shape[0], dtype=M.dtype, device=M.device)
+    X = torch.linalg.solve(A, U.T)                                      # [n, d_in] = (l2 I + M)^{-1} U^T
+    return (R.to(P.device) @ X).to(R.device)
 
 
 def _path(lm, hp, layer: int, stats_key: str, threshold: float) -> Path:

@@ -40,6 +40,9 @@ def test_update_confined_to_null_space_leaves_preserved_keys_alone():
     A = P @ K @ K.T @ P + 1e-3 * torch.eye(24, dtype=torch.float64)
     ref = R @ K.T @ P @ torch.linalg.inv(A)
     assert torch.allclose(dW, ref, atol=1e-8)
+    # and the d x d system exactly as AlphaEdit writes it (the code solves the n x n one instead)
+    dense = torch.linalg.solve(P @ K @ K.T + 1e-3 * torch.eye(24, dtype=torch.float64), P @ K @ R.T).T
+    assert torch.allclose(dW, dense, atol=1e-8)
 
 
 def test_protect_removes_working_memory_keys_exactly():
