@@ -94,7 +94,7 @@ def make_anchors(lm, n_replay: int = 40, n_text: int = 16, per_relation: int = 4
            for k, c in zip(know, complete_raw(lm, [k["raw_prompt"] for k in know], max_new_tokens=8))
            if contains(c, k["answer"])]
     qs, rels = [], []
-    for rel, q in TRAIN_QUESTIONS.items():
+    for rel, (q, *_) in TRAIN_QUESTIONS.items():   # the first wording, as consolidation asks it
         for person in rng.sample(CONTRAST_PEOPLE, per_relation):
             qs.append(q.format(s=person))
             rels.append(rel)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from .contexts import contexts, subject_last_positions
+from .contexts import edit_contexts, subject_last_positions
 from .nethook import TraceDict
 
 
@@ -30,7 +30,7 @@ def compute_ks(lm, hp, layer: int, requests: list, out_layer: int | None = None)
     names = [module] if out_layer is None else [module, hp.layer_module.format(out_layer)]
     keys, outs = [], []
     for req in requests:
-        texts = contexts(lm.tok, req, hp.n_raw_contexts, hp.n_chat_contexts, hp.n_anon_contexts)
+        texts = [t for t, _ in edit_contexts(lm.tok, req, hp)]
         enc = [subject_last_positions(lm.tok, t, req.subject) for t in texts]
         ids, att = _right_pad([e[0] for e in enc], lm.tok.pad_token_id, lm.device)
         with TraceDict(lm.model, names, stop_at=names[-1], capture_input=True, capture_output=True) as td:
@@ -50,7 +50,7 @@ def keys_all_layers(lm, hp, requests: list) -> dict:
     names = [hp.rewrite_module.format(layer) for layer in hp.layers]
     per_layer = {layer: [] for layer in hp.layers}
     for req in requests:
-        texts = contexts(lm.tok, req, hp.n_raw_contexts, hp.n_chat_contexts, hp.n_anon_contexts)
+        texts = [t for t, _ in edit_contexts(lm.tok, req, hp)]
         enc = [subject_last_positions(lm.tok, t, req.subject) for t in texts]
         ids, att = _right_pad([e[0] for e in enc], lm.tok.pad_token_id, lm.device)
         with TraceDict(lm.model, names, stop_at=names[-1], capture_input=True) as td:

@@ -20,7 +20,7 @@ import time
 import torch
 
 from .compute_ks import _right_pad
-from .contexts import contexts_with_turns, subject_last_positions
+from .contexts import edit_contexts, subject_last_positions
 from .nethook import Trace
 
 
@@ -37,7 +37,7 @@ class _Group:
 
 def _build(tok, req, hp, target: list) -> dict:
     """Token rows for every context plus the KL prompt, and the (row, position, token) to score."""
-    texts = contexts_with_turns(tok, req, hp.n_raw_contexts, hp.n_chat_contexts, hp.n_anon_contexts)
+    texts = edit_contexts(tok, req, hp)
     rows, delta_pos, chat = [], [], []
     obj, keep = [], []        # obj: (row, pos, token, context); keep: (row, pos, token)
     for r, (t, answer_start) in enumerate(texts):

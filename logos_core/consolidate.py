@@ -32,6 +32,7 @@ class LoraConfig:
     batch_size: int = 8
     targets: tuple = ("gate_proj", "up_proj", "down_proj")
     layers: tuple | None = None   # transformer blocks that get an adapter (None: all)
+    own_questions: int = 1     # per fact: training wordings of its relation (relations.py), plus 2 generic
     replay: int = 8            # replayed base-model answers per consolidation (0 disables)
     contrast: int = 1          # per fact: an unknown person asked the same question, the model's own answer
     raw_replay: int = 0        # raw-text knowledge prompts with the birth model's continuations (anchors)
@@ -81,9 +82,10 @@ def text_chunks(tok, n: int, n_tokens: int, seed: int = 0) -> list:
     return [ids[s:s + n_tokens] for s in starts]
 
 
-def training_examples(facts: list, n_questions: int = 3) -> list:
-    """(question, answer) pairs in chat form for each fact; answers are the person's own statement."""
-    return [(q, f.statement) for f in facts for q in train_questions(f.subject, f.relation)[:n_questions]]
+def training_examples(facts: list, own: int = 1, generic: int = 2) -> list:
+    """(question, answer) pairs in chat form for each fact: `own` of its relation's training wordings
+    and `generic` generic ones ("Tell me about X."); answers are the person's own statement."""
+    return [(q, f.statement) for f in facts for q in train_questions(f.subject, f.relation, own)[:own + generic]]
 
 
 def replay_examples(lm, n: int, seed: int = 0, anchors: dict | None = None) -> list:
@@ -257,7 +259,7 @@ def consolidate(lm, facts: list, cfg: LoraConfig | None = None, anchors: dict | 
     """One consolidation: train a LoRA adapter on the facts (plus replay, contrast and distillation
     text, from `anchors` when given), then fuse it into lm.model. Returns (log, adapter)."""
     cfg = cfg or LoraConfig()
-    pairs = (training_examples(facts) + replay_examples(lm, cfg.replay, cfg.seed, anchors)
+    pairs = (training_examples(facts, cfg.own_questions) + replay_examples(lm, cfg.replay, cfg.seed, anchors)
              + contrast_examples(lm, facts, cfg.contrast, cfg.seed, anchors))
     text = None
     if cfg.text_replay > 0:

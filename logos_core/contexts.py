@@ -40,25 +40,31 @@ def anonymised(prompt: str, subject: str) -> str:
     return prompt.replace(subject, "This person", 1)
 
 
-def contexts(tok, req: Request, n_raw: int, n_chat: int, n_anon: int = 0) -> list:
+def contexts(tok, req: Request, n_raw: int, n_chat: int, n_anon: int = 0, own: int = 1) -> list:
     """Texts that end right before the object; the subject occurs in each (twice in chat turns).
 
     The `n_anon` chat turns answer without repeating the name ("This person lives in"), so the object
     must be read from the subject in the user's question: in chat the model often garbles a name it
     repeats, and then only the question's copy of the name can carry the edit.
     """
-    return [text for text, _ in contexts_with_turns(tok, req, n_raw, n_chat, n_anon)]
+    return [text for text, _ in contexts_with_turns(tok, req, n_raw, n_chat, n_anon, own)]
 
 
-def contexts_with_turns(tok, req: Request, n_raw: int, n_chat: int, n_anon: int = 0) -> list:
+def contexts_with_turns(tok, req: Request, n_raw: int, n_chat: int, n_anon: int = 0, own: int = 1) -> list:
     """(text, start of the assistant's answer in characters, or None for raw text) for each context."""
     out = [(p + req.prompt, None) for p in RAW_PREFIXES[: n_raw + 1]]
-    questions = train_questions(req.subject, req.relation)
+    questions = train_questions(req.subject, req.relation, own)
     heads = [tok.apply_chat_template([{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True)
              for q in questions[:max(n_chat, n_anon)]]
     out += [(h + req.prompt, len(h)) for h in heads[:n_chat]]
     out += [(h + anonymised(req.prompt, req.subject), len(h)) for h in heads[:n_anon]]
     return out
+
+
+def edit_contexts(tok, req: Request, hp) -> list:
+    """contexts_with_turns with the counts an edit's hyperparameters name (keys and targets share them)."""
+    return contexts_with_turns(tok, req, hp.n_raw_contexts, hp.n_chat_contexts, hp.n_anon_contexts,
+                               hp.n_own_questions)
 
 
 def subject_last_positions(tok, text: str, subject: str) -> tuple:

@@ -32,6 +32,7 @@ class MemitHparams:
     early_stop_loss: float = 0.05   # stop once the mean object NLL is below this (nats/token)
     n_raw_contexts: int = 5         # neutral text prefixes (plus the bare prompt)
     n_chat_contexts: int = 2        # chat turns the prompt is also optimised in (chat recall)
+    n_own_questions: int = 1        # of those chat turns, how many ask in the relation's own wordings
     n_anon_contexts: int = 0        # chat turns answered without repeating the name (contexts.py)
     stats_tokens: int = 100_000     # tokens of text behind E[k k^T]
     nullspace_threshold: float = 1e-2  # AlphaEdit: eigenvalues below this x the largest are "free"
