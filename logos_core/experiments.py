@@ -11,6 +11,32 @@ import time
 from .evaluate import recall, summary
 
 
+def fresh_machine(model: str, device, bank, *, hparams: dict | None = None, lr: float = 1e-3, epochs: int = 4,
+                  seed: int = 0, ppl_tokens: int = 4096, n_locality: int = 0, lora: dict | None = None, **cfg):
+    """A freshly loaded base model, an Evaluator whose baseline is taken on it, and a LogosMachine on it.
+
+    Every notebook arm starts this way: consolidation fuses adapters into the weights, so two arms
+    never share a model. `hparams` overrides the model's MEMIT hyperparameters, `lora` the machine's
+    LoRA settings (besides lr, epochs, seed), and `cfg` any other MachineConfig field.
+    """
+    import dataclasses
+
+    from .evaluate import Evaluator
+    from .facts import heldout_text, load_locality
+    from .hparams import load_hparams
+    from .machine import LogosMachine, MachineConfig
+    from .models import load_model
+
+    lm = load_model(model, device=device)
+    ev = Evaluator(lm, load_locality()[:n_locality or None], bank.bystanders, bank.relations, heldout_text(),
+                   ppl_tokens=ppl_tokens)
+    ev.baseline()
+    lora_cfg = dataclasses.replace(MachineConfig().lora, lr=lr, epochs=epochs, seed=seed,
+                                   **{k: (tuple(v) if isinstance(v, list) else v) for k, v in (lora or {}).items()})
+    machine_cfg = MachineConfig(ppl_tokens=ppl_tokens, lora=lora_cfg, **cfg)
+    return LogosMachine(lm, dataclasses.replace(load_hparams(model), **(hparams or {})), machine_cfg), ev
+
+
 def reset(machine) -> None:
     """Withdraw every edit (the edited layers return to their weights before the first edit, exactly)."""
     for eid in list(machine.book.edits):

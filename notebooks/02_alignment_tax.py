@@ -45,16 +45,10 @@ OUT_DIR = "data/results"
 FIG_DIR = "figures"
 
 # %%
-import dataclasses
-
 import pandas as pd
 
-from logos_core import evaluate as E
-from logos_core.experiments import alignment_tax
-from logos_core.facts import heldout_text, load_bank, load_locality
-from logos_core.hparams import load_hparams
-from logos_core.machine import LogosMachine, MachineConfig
-from logos_core.models import load_model
+from logos_core.experiments import alignment_tax, fresh_machine
+from logos_core.facts import load_bank
 from logos_core.plotting import draw
 from logos_core.report import claim, resolve, save_results, set_seed
 
@@ -74,14 +68,9 @@ facts = bank.sample(N_FACTS, seed=SEED + 2)
 rows = []
 for model in MODELS:
     for cumulative in (True, False):
-        lm = load_model(model, device=DEVICE)
-        ev = E.Evaluator(lm, load_locality()[:N_LOCALITY or None], bank.bystanders, bank.relations,
-                         heldout_text(), ppl_tokens=PPL_TOKENS)
-        ev.baseline()
-        hp = dataclasses.replace(load_hparams(model), **HPARAMS)
-        cfg = MachineConfig(cumulative=cumulative, ppl_tokens=PPL_TOKENS, 
-                            lora=dataclasses.replace(MachineConfig().lora, lr=LR, epochs=EPOCHS, seed=SEED), **MACHINE)
-        for r in alignment_tax(LogosMachine(lm, hp, cfg), facts, CYCLES, ev):
+        m, ev = fresh_machine(model, DEVICE, bank, hparams=HPARAMS, lr=LR, epochs=EPOCHS, seed=SEED,
+                              ppl_tokens=PPL_TOKENS, n_locality=N_LOCALITY, cumulative=cumulative, **MACHINE)
+        for r in alignment_tax(m, facts, CYCLES, ev):
             rows.append({"model": model, "fusing": "cumulative" if cumulative else "non-cumulative", **r})
             print(f"{model} {rows[-1]['fusing']:14s} {r['when']}: chat {r['chat']:.2f}, LoRA alone "
                   f"{r['lora_alone_chat']:.2f}, start loss {r.get('start_loss') or float('nan'):.2f}")

@@ -46,16 +46,10 @@ OUT_DIR = "data/results"
 FIG_DIR = "figures"
 
 # %%
-import dataclasses
-
 import pandas as pd
 
-from logos_core import evaluate as E
-from logos_core.experiments import day
-from logos_core.facts import heldout_text, load_bank, load_locality
-from logos_core.hparams import load_hparams
-from logos_core.machine import LogosMachine, MachineConfig
-from logos_core.models import load_model
+from logos_core.experiments import day, fresh_machine
+from logos_core.facts import load_bank
 from logos_core.plotting import draw
 from logos_core.report import claim, resolve, save_results, set_seed
 
@@ -64,7 +58,6 @@ params = dict(MODEL=MODEL, DEVICE=DEVICE, N_FACTS=N_FACTS, CONVERSATIONS=CONVERS
               EPOCHS=EPOCHS, HPARAMS=HPARAMS, MACHINE=MACHINE, PPL_TOKENS=PPL_TOKENS, N_LOCALITY=N_LOCALITY, SEED=SEED)
 bank = load_bank()
 facts = bank.sample(N_FACTS, seed=SEED + 3)
-lora = dataclasses.replace(MachineConfig().lora, lr=LR, epochs=EPOCHS, seed=SEED)
 ARMS = {"MEMIT only": dict(consolidate=False),
         "LoRA only": dict(wake_edit=False, refresh=False),
         "dual": dict()}
@@ -72,12 +65,8 @@ ARMS = {"MEMIT only": dict(consolidate=False),
 # %%
 rows = []
 for arm, over in ARMS.items():
-    lm = load_model(MODEL, device=DEVICE)
-    ev = E.Evaluator(lm, load_locality()[:N_LOCALITY or None], bank.bystanders, bank.relations, heldout_text(),
-                     ppl_tokens=PPL_TOKENS)
-    ev.baseline()
-    cfg = MachineConfig(ppl_tokens=PPL_TOKENS, lora=lora, **over, **MACHINE)
-    m = LogosMachine(lm, dataclasses.replace(load_hparams(MODEL), **HPARAMS), cfg)
+    m, ev = fresh_machine(MODEL, DEVICE, bank, hparams=HPARAMS, lr=LR, epochs=EPOCHS, seed=SEED,
+                          ppl_tokens=PPL_TOKENS, n_locality=N_LOCALITY, **over, **MACHINE)
     for r in day(m, facts, CONVERSATIONS, NIGHTS, ev):
         rows.append({"arm": arm, **r})
         print(f"{arm:10s} {r['when']:16s} ({r['n_facts']:2d} facts): chat {r['chat']:.2f}, raw {r['raw']:.2f}")

@@ -55,16 +55,10 @@ OUT_DIR = "data/results"
 FIG_DIR = "figures"
 
 # %%
-import dataclasses
-
 import pandas as pd
 
-from logos_core import evaluate as E
-from logos_core.experiments import graduated
-from logos_core.facts import heldout_text, load_bank, load_locality
-from logos_core.hparams import load_hparams
-from logos_core.machine import LogosMachine, MachineConfig
-from logos_core.models import load_model
+from logos_core.experiments import fresh_machine, graduated
+from logos_core.facts import load_bank
 from logos_core.plotting import draw
 from logos_core.report import claim, resolve, save_results, set_seed
 
@@ -72,12 +66,6 @@ set_seed(SEED)
 params = dict(MODEL=MODEL, DEVICE=DEVICE, N_FACTS_LIST=N_FACTS_LIST, CYCLES=CYCLES, LR=LR, EPOCHS=EPOCHS, LORA=LORA,
               HPARAMS=HPARAMS, MACHINE=MACHINE, PPL_LIMIT=PPL_LIMIT, PPL_TOKENS=PPL_TOKENS, N_LOCALITY=N_LOCALITY, SEED=SEED)
 bank = load_bank()
-hp = dataclasses.replace(load_hparams(MODEL), **HPARAMS)
-lora = dataclasses.replace(MachineConfig().lora, lr=LR, epochs=EPOCHS, seed=SEED,
-                           **{k: (tuple(v) if isinstance(v, list) else v) for k, v in LORA.items()})
-cfg = MachineConfig(ppl_limit=PPL_LIMIT, ppl_tokens=PPL_TOKENS, lora=lora, **MACHINE)
-print("consolidation:", lora)
-locality_probes = load_locality()[:N_LOCALITY or None]
 
 # %% [markdown]
 # ## Wake, then sleep, at each memory size
@@ -86,10 +74,10 @@ locality_probes = load_locality()[:N_LOCALITY or None]
 # %%
 cycle_rows, fact_rows, finals = [], [], {}
 for n in N_FACTS_LIST:
-    lm = load_model(MODEL, device=DEVICE)          # a fresh base model: consolidation fuses into it
-    ev = E.Evaluator(lm, locality_probes, bank.bystanders, bank.relations, heldout_text(), ppl_tokens=PPL_TOKENS)
-    ev.baseline()
-    m = LogosMachine(lm, hp, dataclasses.replace(cfg))
+    # a fresh base model for each size: consolidation fuses into it
+    m, ev = fresh_machine(MODEL, DEVICE, bank, hparams=HPARAMS, lr=LR, epochs=EPOCHS, seed=SEED, lora=LORA,
+                          ppl_tokens=PPL_TOKENS, n_locality=N_LOCALITY, ppl_limit=PPL_LIMIT, **MACHINE)
+    print("consolidation:", m.cfg.lora)
     facts = bank.sample(n, seed=SEED + n)
     rows, per_fact = graduated(m, facts, ev, CYCLES, on_row=lambda r: print(
         f"{r['n_facts']:2d} facts, cycle {r['cycle']}: stage 3 {r['at_top']:.2f}, chat {r['chat']:.2f} "
@@ -124,27 +112,26 @@ for p in draw("06_graduated", {"results": results}, resolve(FIG_DIR)):
 # %% [markdown]
 # ## What we found
 # The paper reports 100% advancement and chat recall 1.00 at every size, and a starting loss falling
-# from 2.91 to 0.62 by cycle 2 under cumulative fusing. Our run on 20 facts, 4 cycles (2-core CPU,
-# `data/results/06_graduated.json`; it used the consolidation settings *before* the knowledge replay
-# that is now the default: replay 24, contrast 2):
+# from 2.91 to 0.62 by cycle 2 under cumulative fusing. Our run on 20 facts, 4 cycles, default settings
+# (2-core CPU, 1 thread, `-y "N_FACTS_LIST: [20]"`; `data/results/06_graduated.json`):
 #
-# | cycle | stage 3 | chat | LoRA alone | raw | paraphrase | locality | drift | starting loss |
-# |---|---|---|---|---|---|---|---|---|
-# | 1 | 0.00 | 1.00 | 0.60 | 0.95 | 0.75 | 0.58 | +7.7% | 1.18 |
-# | 2 | 0.00 | 1.00 | 1.00 | 0.90 | 0.65 | 0.70 | +5.6% | 0.21 |
-# | 3 | 0.55 | 1.00 | 1.00 | 0.80 | 0.68 | 0.74 | +4.3% | 0.10 |
-# | 4 | 0.95 | 1.00 | 1.00 | 0.75 | 0.75 | 0.77 | +3.9% | 0.06 |
+# | cycle | stage 3 | chat | LoRA alone | raw | paraphrase | locality | bleed | drift | starting loss | sleep s |
+# |---|---|---|---|---|---|---|---|---|---|---|
+# | 1 | 0.00 | 1.00 | 0.85 | 1.00 | 0.90 | 0.86 | 0.78 | +6.2% | 1.10 | 429 |
+# | 2 | 0.00 | 1.00 | 1.00 | 0.90 | 0.78 | 0.85 | 0.67 | +4.1% | 0.23 | 335 |
+# | 3 | 0.85 | 1.00 | 1.00 | 0.85 | 0.68 | 0.86 | 0.66 | +3.2% | 0.22 | 343 |
+# | 4 | 0.95 | 1.00 | 0.95 | 0.85 | 0.73 | 0.85 | 0.64 | +3.5% | 0.12 | 265 |
 #
 # So the paper's central claim holds here: 19 of 20 facts were fully consolidated (edit dissolved to 0)
-# within 4 cycles, with chat recall 1.00 from LoRA alone, and the starting loss fell as the paper says
-# (ours 1.18 -> 0.21 by cycle 2; paper 2.91 -> 0.62). **Where we differ:** what it cost. Locality fell to
-# 0.58 after the first consolidation and recovered only to 0.77 (the issue asks 0.9); the edited model
-# invented capitals ("The capital of Ireland is Londen"), the known failure of fine-tuning on unknown
-# facts. Bleed (never-told people answered with a told object) was 0.59. Raw recall falls as the edits
-# dissolve (0.95 -> 0.75): the facts now live in the chat pathway, which is what consolidation is for.
-# Replaying the birth model's answers to other general-knowledge questions, only where it was right,
-# raised locality after one 20-fact consolidation from 0.67/0.54 (raw/chat) to 0.91/0.80
-# (`benchmarks/locality_probe.py`); the 4-cycle run with it is still to be made.
+# within 4 cycles, chat recall stayed 1.00 with every edit at its scheduled scale (0.95 from LoRA alone),
+# and the starting loss fell as the paper says (ours 1.10 -> 0.23 by cycle 2; paper 2.91 -> 0.62).
+# **Where we differ:** what it cost. Locality held at 0.85-0.86 (the issue asks 0.9), and bleed (people
+# never told about, answered with a told object) stayed at 0.64-0.78: the adapter partly learns
+# "relation -> object" rather than "person -> object". Raw recall falls as the edits dissolve (1.00 ->
+# 0.85): the facts now live in the chat pathway, which is what consolidation is for. The run before
+# knowledge replay (replay 24, contrast 2) had locality 0.58 -> 0.77 over the same 4 cycles; replaying
+# the birth model's answers to other general-knowledge questions, only where it was right, is what
+# moved it to 0.86.
 
 # %% tags=["NBVAL_CHECK_OUTPUT"]
 table = pd.DataFrame([{"facts": n, "stage 3": r["at_top"], "chat": r["chat"], "LoRA alone": r["lora_alone_chat"],
