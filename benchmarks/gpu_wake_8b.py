@@ -49,12 +49,45 @@ def build(tiny: bool, tok_dir: str, device: str):
     return LoadedModel(model, tok, "8b-shape-random", "random", "random-8b-shape", device, 0.0, False)
 
 
+def machine_cycle(lm, hp, n_facts: int, stats_tokens: int, device: str) -> dict:
+    """Wake n bank facts through LogosMachine (null-space edits), then one full sleep cycle (audit,
+    refresh, LoRA consolidation, gate, dissolve), with the default machine configuration. Random
+    weights recall nothing, so only the times and memory mean anything here."""
+    from logos_core.facts import load_bank
+    from logos_core.machine import LogosMachine, MachineConfig
+
+    rows = {}
+    hp.v_steps, hp.early_stop_loss = 25, 0.05
+    m = LogosMachine(lm, hp, MachineConfig(hparams={"stats_tokens": stats_tokens}))
+    facts = load_bank().sample(n_facts, seed=0)
+    sync(); t = time.perf_counter()
+    m.ensure_baseline()
+    m.ensure_anchors()
+    sync(); rows["machine: perplexity baseline + birth anchors (s, once)"] = time.perf_counter() - t
+    sync(); t = time.perf_counter()
+    m.inject(facts)
+    sync(); rows[f"machine: wake {n_facts} facts, per fact (s)"] = (time.perf_counter() - t) / n_facts
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    sync(); t = time.perf_counter()
+    log = m.sleep(1)[0]
+    sync(); rows[f"machine: one sleep cycle, {n_facts} facts (s)"] = time.perf_counter() - t
+    for k in ("refresh_seconds", "train_seconds"):
+        if k in log:
+            rows[f"  {k}"] = log[k]
+    if device == "cuda":
+        rows["peak GPU memory, sleep cycle (GB)"] = torch.cuda.max_memory_allocated() / 1e9
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tokenizer", required=True)
     ap.add_argument("--tiny", action="store_true")
     ap.add_argument("--stats-tokens", type=int, default=20480)
     ap.add_argument("--json", default="")
+    ap.add_argument("--sleep-facts", type=int, default=0,
+                    help="then a Logos machine on the same model: wake N bank facts and one sleep cycle")
     args = ap.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     lm = build(args.tiny, args.tokenizer, device)
@@ -108,9 +141,28 @@ def main():
     sync(); total = time.perf_counter() - t
     rows["compute_z, 25 Adam steps (s)"] = edit.info["z_seconds"]
     rows["keys + 5 float64 solves + weight writes (s)"] = total - edit.info["z_seconds"]
-    rows["whole wake edit (s)"] = total
+    rows["whole wake edit, plain MEMIT (s)"] = total
     if device == "cuda":
-        rows["peak GPU memory (GB)"] = torch.cuda.max_memory_allocated() / 1e9
+        rows["peak GPU memory, plain edit (GB)"] = torch.cuda.max_memory_allocated() / 1e9
+
+    # The default wake: the null-space-constrained update (nullspace.py), protecting a fact already held.
+    from logos_core.nullspace import null_projectors
+    sync(); t = time.perf_counter()
+    P = null_projectors(lm, hp, stats)
+    sync(); rows["null-space projectors: 5 eigh + cache write (s, once per statistics)"] = time.perf_counter() - t
+    keep = {layer: K.to(device) for layer, K in edit.keys.items()}
+    req2 = Request("Cora Imvell", "Cora Imvell works as a", "glassblower", "works_as")
+    apply_memit(lm, hp, [Request("Ivo Marsk", "Ivo Marsk drives a", "Volvo")], stats, projectors=P, keep_keys=keep)
+    sync(); t = time.perf_counter()
+    ns = apply_memit(lm, hp, [req2], stats, projectors=P, keep_keys=keep)
+    sync(); total = time.perf_counter() - t
+    rows["null-space edit: compute_z (s)"] = ns.info["z_seconds"]
+    rows["null-space edit: keys + 5 projected solves + writes (s)"] = total - ns.info["z_seconds"]
+    rows["whole wake edit, null-space (the default) (s)"] = total
+    if args.sleep_facts:
+        rows.update(machine_cycle(lm, hp, args.sleep_facts, args.stats_tokens, device))
+    if device == "cuda":
+        rows["peak GPU memory, whole run (GB)"] = torch.cuda.max_memory_allocated() / 1e9
         rows["device"] = torch.cuda.get_device_name()
     for k, v in rows.items():
         print(f"{k:58s} {v:.3f}" if isinstance(v, float) else f"{k:58s} {v}")

@@ -1,13 +1,19 @@
 """The wake issue's acceptance numbers on the bundled model, default hyperparameters.
 
-    python benchmarks/wake_acceptance.py [--seed 1]
+    python benchmarks/wake_acceptance.py [--seeds 1 2 3] [--plain] [--skip-batch] [--hparams JSON]
 
-(1) 10 bank facts edited one at a time; (2) a batch of 20 facts in one edit. Each: raw, chat and
-paraphrase recall, locality (vs the unedited model), bleed and perplexity drift on 4,096 held-out
-tokens, plus seconds per edit. Writes data/results/wake_acceptance_135m.json.
+Per seed: (1) 10 bank facts edited one at a time; (2) a batch of 20 other facts in one edit. Each:
+raw, chat and paraphrase recall, locality (vs the unedited model), bleed and perplexity drift on
+4,096 held-out tokens, plus seconds per edit. Edits are null-space constrained as the machine writes
+them (each new edit also leaves the earlier facts' keys alone); `--plain` uses plain MEMIT. Prints
+each run and the mean over seeds; writes data/results/wake_acceptance_135m.json.
 """
 import argparse
+import dataclasses
+import json
 import time
+
+import torch
 
 from logos_core import evaluate as E
 from logos_core.contexts import Request
@@ -16,39 +22,63 @@ from logos_core.facts import heldout_text, load_bank, load_locality
 from logos_core.hparams import load_hparams
 from logos_core.memit import apply_memit
 from logos_core.models import load_model
+from logos_core.nullspace import null_projectors
 from logos_core.report import save_results
 from logos_core.stats import layer_stats
 
 
+def write(lm, hp, stats, facts, batch: bool, projectors) -> EditBook:
+    book, keep = EditBook(lm, hp), {}
+    groups = [facts] if batch else [[f] for f in facts]
+    for g in groups:
+        e = apply_memit(lm, hp, [Request.from_fact(f) for f in g], stats, g, projectors=projectors,
+                        keep_keys=keep if projectors is not None else None)
+        book.add(e)
+        for layer, K in e.keys.items():   # the facts written so far are protected from the next edit
+            keep[layer] = K if layer not in keep else torch.cat([keep[layer], K], 1)
+    return book
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1])
+    ap.add_argument("--plain", action="store_true", help="plain MEMIT instead of the null-space update")
     ap.add_argument("--skip-batch", action="store_true")
+    ap.add_argument("--hparams", default="{}", help="JSON overrides of the MEMIT hyperparameters")
+    ap.add_argument("--out", default="wake_acceptance_135m")
     args = ap.parse_args()
-    lm, hp, bank = load_model("135m"), load_hparams("135m"), load_bank()
+    lm, bank = load_model("135m"), load_bank()
+    hp = dataclasses.replace(load_hparams("135m"), **json.loads(args.hparams))
     stats = layer_stats(lm, hp)
+    P = None if args.plain else null_projectors(lm, hp, stats)
     ev = E.Evaluator(lm, load_locality(), bank.bystanders, bank.relations, heldout_text(), ppl_tokens=4096)
     ev.baseline()
     out = {}
-    runs = [("sequential_10", bank.sample(10, seed=args.seed), False)]
-    if not args.skip_batch:
-        runs.append(("batch_20", bank.sample(20, seed=args.seed + 1), True))
-    for name, facts, batch in runs:
-        book = EditBook(lm, hp)
-        t0 = time.perf_counter()
-        if batch:
-            book.add(apply_memit(lm, hp, [Request.from_fact(f) for f in facts], stats, facts))
-        else:
-            for f in facts:
-                book.add(apply_memit(lm, hp, [Request.from_fact(f)], stats, [f]))
-        secs = time.perf_counter() - t0
-        m = ev.measure(facts)
-        out[name] = {**E.summary(m), "edit_seconds": secs, "delta_norm_rel": book.total_delta_norm(),
-                     "misses_chat": [(f.chat_question, a) for f, a, h in zip(facts, m["chat_answers"], m["chat_hits"]) if not h]}
-        print(name, E.summary(m), f"{secs:.0f} s", flush=True)
-        for eid in list(book.edits):
-            book.remove(eid)
-    save_results("wake_acceptance_135m", out, "data/results", {"seed": args.seed, "hparams": hp.to_dict()})
+    for seed in args.seeds:
+        runs = [(f"sequential_10_seed{seed}", bank.sample(10, seed=seed), False)]
+        if not args.skip_batch:
+            runs.append((f"batch_20_seed{seed}", bank.sample(20, seed=seed + 1), True))
+        for name, facts, batch in runs:
+            t0 = time.perf_counter()
+            book = write(lm, hp, stats, facts, batch, P)
+            secs = (time.perf_counter() - t0) / (1 if batch else len(facts))
+            m = ev.measure(facts)
+            out[name] = {**E.summary(m), "seconds_per_edit": secs, "delta_norm_rel": book.total_delta_norm(),
+                         "misses_chat": [(f.chat_question, a) for f, a, h in
+                                         zip(facts, m["chat_answers"], m["chat_hits"]) if not h]}
+            print(name, {k: round(v, 3) for k, v in E.summary(m).items() if isinstance(v, float)},
+                  f"{secs:.0f} s per edit", flush=True)
+            for eid in list(book.edits):
+                book.remove(eid)
+    for kind in ("sequential_10", "batch_20"):
+        runs = [v for k, v in out.items() if k.startswith(kind)]
+        if runs:
+            mean = {k: sum(r[k] for r in runs) / len(runs) for k in ("raw", "chat", "paraphrase", "locality",
+                                                                   "bleed", "ppl_drift")}
+            out[f"{kind}_mean"] = mean
+            print(f"{kind}, mean of {len(runs)} seeds:", {k: round(v, 3) for k, v in mean.items()})
+    save_results(args.out, out, "data/results",
+                 {"seeds": args.seeds, "plain": args.plain, "hparams": hp.to_dict()})
 
 
 if __name__ == "__main__":
