@@ -113,7 +113,8 @@ for p in draw("06_graduated", {"results": results}, resolve(FIG_DIR)):
 # ## What we found
 # The paper reports 100% advancement and chat recall 1.00 at every size, and a starting loss falling
 # from 2.91 to 0.62 by cycle 2 under cumulative fusing. Our run on 20 facts, 4 cycles, default settings
-# (2-core CPU, 1 thread, `-y "N_FACTS_LIST: [20]"`; `data/results/06_graduated.json`):
+# (2-core CPU, 1 thread, `-y "N_FACTS_LIST: [20]"`; `data/results/06_graduated.json`), made with one
+# training wording per relation (`own_questions=1`; the default is now 3, chosen by the CLI acceptance run):
 #
 # | cycle | stage 3 | chat | LoRA alone | raw | paraphrase | locality | bleed | drift | starting loss | sleep s |
 # |---|---|---|---|---|---|---|---|---|---|---|
