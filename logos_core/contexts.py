@@ -40,14 +40,14 @@ def anonymised(prompt: str, subject: str) -> str:
     return prompt.replace(subject, "This person", 1)
 
 
-def contexts(tok, req: Request, n_raw: int, n_chat: int, n_anon: int = 0, own: int = 1) -> list:
+def contexts(tok, req: Request, n_raw: int, n_chat: int, n_anon: int = 0) -> list:
     """Texts that end right before the object; the subject occurs in each (twice in chat turns).
 
     The `n_anon` chat turns answer without repeating the name ("This person lives in"), so the object
     must be read from the subject in the user's question: in chat the model often garbles a name it
     repeats, and then only the question's copy of the name can carry the edit.
     """
-    return [text for text, _ in contexts_with_turns(tok, req, n_raw, n_chat, n_anon, own)]
+    return [text for text, _ in contexts_with_turns(tok, req, n_raw, n_chat, n_anon)]
 
 
 def contexts_with_turns(tok, req: Request, n_raw: int, n_chat: int, n_anon: int = 0, own: int = 1) -> list:
