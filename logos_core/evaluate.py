@@ -60,12 +60,24 @@ def generate(lm, prompts: list, max_new_tokens: int, batch_size: int = BATCH) ->
     return out
 
 
+def chat_prompts(lm, questions: list) -> list:
+    """What the model reads for each question: the chat template, or, for a model seen through a
+    retrieval memory (retrieval.FramedLM), the template with the retrieved statements."""
+    frame = getattr(lm, "frame_chat", None)
+    return [frame(q) if frame else chat_prompt(lm.tok, q) for q in questions]
+
+
+def raw_prompts(lm, prompts: list) -> list:
+    frame = getattr(lm, "frame_raw", None)
+    return [frame(p) for p in prompts] if frame else list(prompts)
+
+
 def ask_chat(lm, questions: list, max_new_tokens: int = CHAT_TOKENS) -> list:
-    return generate(lm, [chat_prompt(lm.tok, q) for q in questions], max_new_tokens)
+    return generate(lm, chat_prompts(lm, questions), max_new_tokens)
 
 
 def complete_raw(lm, prompts: list, max_new_tokens: int = RAW_TOKENS) -> list:
-    return generate(lm, prompts, max_new_tokens)
+    return generate(lm, raw_prompts(lm, prompts), max_new_tokens)
 
 
 def recall(lm, facts: list, modes=("raw", "chat", "paraphrase"), n_paraphrases: int = 2) -> dict:

@@ -21,20 +21,27 @@ def fresh_machine(model: str, device, bank, *, hparams: dict | None = None, lr: 
     """
     import dataclasses
 
-    from .evaluate import Evaluator
-    from .facts import heldout_text, load_locality
     from .hparams import load_hparams
     from .machine import LogosMachine, MachineConfig
     from .models import load_model
 
     lm = load_model(model, device=device)
-    ev = Evaluator(lm, load_locality()[:n_locality or None], bank.bystanders, bank.relations, heldout_text(),
-                   ppl_tokens=ppl_tokens)
-    ev.baseline()
+    ev = evaluator(lm, bank, ppl_tokens, n_locality)
     lora_cfg = dataclasses.replace(MachineConfig().lora, lr=lr, epochs=epochs, seed=seed,
                                    **{k: (tuple(v) if isinstance(v, list) else v) for k, v in (lora or {}).items()})
     machine_cfg = MachineConfig(ppl_tokens=ppl_tokens, lora=lora_cfg, **cfg)
     return LogosMachine(lm, dataclasses.replace(load_hparams(model), **(hparams or {})), machine_cfg), ev
+
+
+def evaluator(lm, bank, ppl_tokens: int = 4096, n_locality: int = 0):
+    """The measuring stick on `lm`, its baseline (perplexity, locality) taken now, before any memory."""
+    from .evaluate import Evaluator
+    from .facts import heldout_text, load_locality
+
+    ev = Evaluator(lm, load_locality()[:n_locality or None], bank.bystanders, bank.relations, heldout_text(),
+                   ppl_tokens=ppl_tokens)
+    ev.baseline()
+    return ev
 
 
 def reset(machine) -> None:
@@ -81,7 +88,10 @@ def maintenance(machine, facts: list, ev, cycles: int, on_row=None) -> list:
 
 
 def lora_alone(machine, facts: list) -> float:
-    """Chat recall with every MEMIT edit at 0 (what consolidation alone holds); scales restored after."""
+    """Chat recall with every MEMIT edit at 0 (what consolidation alone holds); scales restored after.
+    NaN for a memory with no weights of its own (retrieval)."""
+    if not hasattr(machine, "book"):
+        return float("nan")
     scales = machine.book.scales()
     machine.book.set_scales({eid: 0.0 for eid in scales})
     try:
@@ -116,26 +126,31 @@ def graduated(machine, facts: list, ev, cycles: int, on_row=None) -> tuple:
     return cycle_rows, fact_rows
 
 
-def _recall_row(machine, facts, label: str, ev=None, **extra) -> dict:
+def _recall_row(machine, facts, label: str, ev=None, modes=("raw", "chat"), **extra) -> dict:
     """Chat and raw recall of `facts` now, LoRA alone too, and side effects when `ev` is given."""
-    m = ev.measure(facts, modes=("raw", "chat")) if ev else recall(machine.lm, facts, modes=("raw", "chat"))
+    m = ev.measure(facts, modes=modes) if ev else recall(machine.lm, facts, modes=modes)
     return {"when": label, "n_facts": len(facts), **summary(m), "lora_alone_chat": lora_alone(machine, facts),
             **extra}
 
 
 def day(machine, facts: list, conversations: int, nights: int, ev=None) -> list:
     """Paper 3: the facts arrive over `conversations` conversations (wake after each), then `nights`
-    sleep cycles. Recall of every fact told so far after each conversation and each night."""
+    sleep cycles. Recall of every fact told so far after each conversation and each night (the last
+    night with paraphrases and side effects when `ev` is given); wake seconds per fact and sleep seconds."""
     rows, told = [], []
     per = -(-len(facts) // conversations)
     for c in range(conversations):
         batch = facts[c * per:(c + 1) * per]
-        machine.inject(batch)
+        rep = machine.inject(batch)
         told += batch
-        rows.append(_recall_row(machine, told, f"conversation {c + 1}"))
+        rows.append(_recall_row(machine, told, f"conversation {c + 1}",
+                                wake_seconds_per_fact=rep.seconds / max(len(batch), 1)))
     for n in range(nights):
-        machine.sleep(1)
-        rows.append(_recall_row(machine, told, f"night, cycle {n + 1}", ev if n == nights - 1 else None))
+        log = machine.sleep(1)[0]
+        last = n == nights - 1
+        rows.append(_recall_row(machine, told, f"night, cycle {n + 1}", ev if last else None,
+                                ("raw", "chat", "paraphrase") if last else ("raw", "chat"),
+                                sleep_seconds=log["seconds"]))
     return rows
 
 

@@ -155,7 +155,33 @@ def draw_03(payload: dict, out_dir: Path) -> list:
         sns.lineplot(data=df, x="when", y=metric, hue="arm", marker="o", sort=False, ax=ax)
         ax.set(title=f"{metric} recall of every fact told so far", ylim=(-0.05, 1.05), xlabel="")
         ax.tick_params(axis="x", rotation=30)
-    return [_save(fig, out_dir, "03_dual_system")]
+    paths = [_save(fig, out_dir, "03_dual_system")]
+    if payload["results"].get("compare"):
+        paths.append(_draw_comparison(pd.DataFrame(payload["results"]["compare"]), out_dir))
+    return paths
+
+
+def _draw_comparison(cmp: pd.DataFrame, out_dir: Path) -> Path:
+    """Every memory system after the last night: quality on the left, what it costs on the right."""
+    fig, axes = plt.subplots(1, 4, figsize=(17, 4), gridspec_kw={"width_ratios": [3, 1, 1, 1]})
+    quality = ["chat", "raw", "paraphrase", "locality"]
+    long = cmp.melt(id_vars=["arm"], value_vars=quality, var_name="metric")
+    long["metric"] = long["metric"].map(METRIC_LABELS)
+    sns.barplot(data=long, x="arm", y="value", hue="metric", ax=axes[0])
+    axes[0].set(title="After the last night", ylim=(0, 1.05), xlabel="", ylabel="share")
+    axes[0].legend(fontsize=8, loc="lower left")
+    for ax, col, title, log in ((axes[1], "prompt_tokens", "prompt tokens per answer", False),
+                                (axes[2], "wake_seconds_per_fact", "wake seconds per fact", True),
+                                (axes[3], "bytes_on_disk", "bytes on disk", True)):
+        sns.barplot(data=cmp, x="arm", y=col, ax=ax, color="0.6")
+        ax.set(title=title, xlabel="", ylabel="")
+        if log:
+            ax.set_yscale("log")
+    for ax in axes:
+        ax.tick_params(axis="x", rotation=35)
+        for lab in ax.get_xticklabels():
+            lab.set_horizontalalignment("right")
+    return _save(fig, out_dir, "03_comparison")
 
 
 def draw_04(payload: dict, out_dir: Path) -> list:
