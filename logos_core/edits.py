@@ -19,9 +19,44 @@ import torch
 from .nethook import get_module
 
 
+class LowRank:
+    """A weight delta kept as its factors, dW = U V^T: a MEMIT update has rank n (facts in the edit),
+    so one fact costs (d_out + d_in) floats instead of d_out * d_in (17.7 MB -> 8 KB per layer on the
+    135m model, 235 MB -> 73 KB on an 8B one)."""
+
+    def __init__(self, U: torch.Tensor, V: torch.Tensor):
+        self.U, self.V = U, V         # [d_out, r], [d_in, r], float32 on CPU
+
+    @property
+    def shape(self) -> tuple:
+        return (self.U.shape[0], self.V.shape[0])
+
+    def dense(self) -> torch.Tensor:
+        return self.U.double() @ self.V.double().T                    # [d_out, d_in] float64
+
+    def sq_norm(self) -> float:
+        """|U V^T|_F^2 = trace((U^T U)(V^T V)), without forming the product."""
+        U, V = self.U.double(), self.V.double()
+        return float(((U.T @ U) * (V.T @ V)).sum())
+
+
+def dense(d) -> torch.Tensor:
+    """A delta (a dense tensor or LowRank) as a dense float64 tensor."""
+    return d.dense() if isinstance(d, LowRank) else d.double()
+
+
+def scaled_sum(a, sa: float, b, sb: float):
+    """sa * a + sb * b, kept factored when both are (the factors are stacked side by side)."""
+    if a is None:
+        return LowRank(sb * b.U, b.V) if isinstance(b, LowRank) else sb * b
+    if isinstance(a, LowRank) and isinstance(b, LowRank):
+        return LowRank(torch.cat([sa * a.U, sb * b.U], 1), torch.cat([a.V, b.V], 1))
+    return (sa * dense(a) + sb * dense(b)).float()
+
+
 @dataclass
 class Edit:
-    deltas: dict                      # {layer: [d_out, d_in] float32 on CPU}
+    deltas: dict                      # {layer: LowRank (MEMIT's factors) or a dense [d_out, d_in] float32}, CPU
     facts: list = field(default_factory=list)   # the facts (dicts) this edit wrote
     scale: float = 1.0
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
@@ -34,7 +69,8 @@ class Edit:
     keys: dict = field(default_factory=dict, repr=False)
 
     def norm(self) -> float:
-        return float(sum(d.double().norm() ** 2 for d in self.deltas.values()) ** 0.5)
+        return float(sum(d.sq_norm() if isinstance(d, LowRank) else float(d.double().norm() ** 2)
+                         for d in self.deltas.values()) ** 0.5)
 
 
 class EditBook:
@@ -54,19 +90,31 @@ class EditBook:
         """Forget W0 after the model itself changed (e.g. a LoRA fuse): the current weights minus the
         scaled edits become the new originals."""
         for layer in list(self.base):
-            w = self._weight(layer).detach().to("cpu").double()
-            for e in self.edits.values():
-                if layer in e.deltas:
-                    w -= e.scale * e.deltas[layer].double()
+            w = self._weight(layer).detach().to("cpu").double() - self._sum(layer)
             self.base[layer] = w.to(self.base[layer].dtype)
+
+    def _sum(self, layer: int) -> torch.Tensor:
+        """sum_e scale_e * Delta_e at `layer`, float64; the factored deltas in one product."""
+        w0 = self.base[layer]
+        out = torch.zeros(w0.shape, dtype=torch.float64)
+        Us, Vs = [], []
+        for e in self.edits.values():
+            d = e.deltas.get(layer)
+            if d is None or e.scale == 0.0:
+                continue
+            if isinstance(d, LowRank):
+                Us.append(e.scale * d.U.double())
+                Vs.append(d.V.double())
+            else:
+                out += e.scale * d.double()
+        if Us:
+            out += torch.cat(Us, 1) @ torch.cat(Vs, 1).T
+        return out
 
     def recompose(self, layers=None) -> None:
         layers = self.base.keys() if layers is None else layers
         for layer in layers:
-            w = self.base[layer].double()
-            for e in self.edits.values():
-                if layer in e.deltas and e.scale != 0.0:
-                    w = w + e.scale * e.deltas[layer].double()
+            w = self.base[layer].double() + self._sum(layer)
             p = self._weight(layer)
             with torch.no_grad():
                 p.copy_(w.to(device=p.device, dtype=p.dtype))
@@ -78,7 +126,7 @@ class EditBook:
                 if layer in edit.weights_before:
                     self.base[layer] = edit.weights_before[layer]
                 else:  # W0 = current weights minus this edit's own contribution (to float rounding)
-                    w = self._weight(layer).detach().to("cpu").double() - edit.scale * edit.deltas[layer].double()
+                    w = self._weight(layer).detach().to("cpu").double() - edit.scale * dense(edit.deltas[layer])
                     self.base[layer] = w.to(self._weight(layer).dtype)
         edit.weights_before = {}
         self.edits[edit.id] = edit
@@ -114,9 +162,7 @@ class EditBook:
         """|sum of scaled deltas| over edited layers (relative to |W0| when `relative`)."""
         num, den = 0.0, 0.0
         for layer, w0 in self.base.items():
-            d = sum((e.scale * e.deltas[layer].double() for e in self.edits.values() if layer in e.deltas),
-                    torch.zeros_like(w0, dtype=torch.float64))
-            num += float(d.norm() ** 2)
+            num += float(self._sum(layer).norm() ** 2)
             den += float(w0.double().norm() ** 2)
         return (num / den) ** 0.5 if relative else num ** 0.5
 

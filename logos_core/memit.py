@@ -20,18 +20,24 @@ import torch
 
 from .compute_ks import compute_ks
 from .compute_z import compute_z
-from .edits import Edit
+from .edits import Edit, LowRank
 from .nethook import get_module
-from .nullspace import protect, solve_update_projected
+from .nullspace import projected_factors, protect
+
+
+def solve_factors(R: torch.Tensor, K: torch.Tensor, C: torch.Tensor, lam: float) -> tuple:
+    """(R, V) with dW = R V^T = R K^T (lam C + K K^T)^{-1}, in float64: V = A^{-1} K [d_in, n]."""
+    R, K, C = R.double(), K.double(), C.double().to(K.device)
+    A = lam * C + K @ K.T                       # [d_in, d_in], symmetric positive definite
+    L, info = torch.linalg.cholesky_ex(A)       # SPD: Cholesky is half the work of LU
+    V = torch.cholesky_solve(K, L) if int(info) == 0 else torch.linalg.solve(A, K)   # [d_in, n] = A^{-1} K
+    return R, V
 
 
 def solve_update(R: torch.Tensor, K: torch.Tensor, C: torch.Tensor, lam: float) -> torch.Tensor:
     """dW = R K^T (lam C + K K^T)^{-1}, in float64.  R [d_out, n], K [d_in, n], C [d_in, d_in]."""
-    R, K, C = R.double(), K.double(), C.double().to(K.device)
-    A = lam * C + K @ K.T                       # [d_in, d_in], symmetric positive definite
-    L, info = torch.linalg.cholesky_ex(A)       # SPD: Cholesky is half the work of LU
-    adj = torch.cholesky_solve(K, L) if int(info) == 0 else torch.linalg.solve(A, K)   # [d_in, n] = A^{-1} K
-    return R @ adj.T                            # [d_out, d_in]
+    R, V = solve_factors(R, K, C, lam)
+    return R @ V.T                              # [d_out, d_in]
 
 
 def apply_memit(lm, hp, requests: list, stats: dict, facts: list | None = None,
@@ -57,15 +63,17 @@ def apply_memit(lm, hp, requests: list, stats: dict, facts: list | None = None,
         K, H = K.T, H.T                                     # [d_mlp, n], [d_model, n]
         R = (Z - H) / (len(hp.layers) - i)
         if projectors is None:
-            dW = solve_update(R, K, stats[layer], hp.mom2_weight)
+            U, V = solve_factors(R, K, stats[layer], hp.mom2_weight)
         else:
             P = protect(projectors[layer], None if keep_keys is None else keep_keys.get(layer))
-            dW = solve_update_projected(R, K, P, hp.nullspace_l2)
+            U, V = projected_factors(R, K, P, hp.nullspace_l2)
+        # the update has rank n: kept as its factors, applied as the same product the book recomposes
+        deltas[layer] = LowRank(U.float().cpu(), V.float().cpu())
+        dW = deltas[layer].dense()
         w = get_module(lm.model, hp.rewrite_module.format(layer)).weight
         before[layer] = w.detach().to("cpu", copy=True)   # exact W before this edit (EditBook.add)
         with torch.no_grad():
             w.add_(dW.to(device=w.device, dtype=w.dtype))
-        deltas[layer] = dW.float().cpu()
         keys[layer] = K.float().cpu()
     info = {"seconds": time.perf_counter() - t0, "z_seconds": t_z, "z": z_info}
     return Edit(deltas=deltas, facts=[f.to_dict() for f in (facts or [])], info=info, weights_before=before,

@@ -51,12 +51,18 @@ def solve_update_projected(R: torch.Tensor, K: torch.Tensor, P: torch.Tensor, l2
     (l2 I + U K^T)^{-1} U = U (l2 I_n + M)^{-1} (push-through identity), so dW = R (l2 I + M)^{-1} U^T,
     which is O(d_in^2 n) instead of O(d_in^3) (a 14336-wide LU per layer on an 8B model).
     """
+    R, V = projected_factors(R, K, P, l2)
+    return (R.to(V.device) @ V.T).to(R.device)
+
+
+def projected_factors(R: torch.Tensor, K: torch.Tensor, P: torch.Tensor, l2: float) -> tuple:
+    """(R, V) with dW = R V^T as in solve_update_projected; V = U (l2 I + M)^{-1} [d_in, n], float64."""
     R, K, P = R.double(), K.double().to(P.device), P.double()
     U = P @ K                                                           # [d_in, n]
     M = K.T @ U                                                         # [n, n], symmetric PSD
     A = M + l2 * torch.eye(M.shape[0], dtype=M.dtype, device=M.device)
     X = torch.linalg.solve(A, U.T)                                      # [n, d_in] = (l2 I + M)^{-1} U^T
-    return (R.to(P.device) @ X).to(R.device)
+    return R, X.T
 
 
 def _path(lm, hp, layer: int, stats_key: str, threshold: float) -> Path:

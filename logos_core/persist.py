@@ -2,7 +2,8 @@
 
     DIR/ledger.json                 model, weights id, config, cycle, the ledger, edit scales, adapter order
     DIR/ledger.prev.json            the state before the last save (the way back if ledger.json is damaged)
-    DIR/edits/<id>.safetensors      one fact's MEMIT deltas ("delta.<L>") and keys ("key.<L>")
+    DIR/edits/<id>.safetensors      one fact's MEMIT update as its factors dW = U V^T ("u.<L>", "v.<L>";
+                                    a dense "delta.<L>" is read too) and its keys ("key.<L>")
     DIR/adapters/<id>.safetensors   one sleep cycle's LoRA factors ("<module>.A", "<module>.B")
     DIR/anchors.json, anchors.safetensors   the model's behaviour at birth (anchors.py), written once
     DIR/.lock                       flock of the one process allowed to write
@@ -20,7 +21,7 @@ import shutil
 from pathlib import Path
 
 from .atomic import save_tensors, write_json
-from .edits import Edit
+from .edits import Edit, LowRank
 from .errors import LogosError
 from .ledger import Ledger
 
@@ -103,6 +104,12 @@ def open_state(cls, path: Path, model: str, device, write: bool, cfg):
         for e in d["edits"]:
             t = _read_tensors(path / "edits" / f"{e['id']}.safetensors")
             deltas = {int(k.split(".")[1]): v for k, v in t.items() if k.startswith("delta.")}
+            for k in [k for k in t if k.startswith("u.")]:
+                l = k.split(".")[1]
+                if f"v.{l}" not in t:
+                    raise LogosError(f"edit {e['id']} lacks its factor v.{l}; `logos recover --state {path}` "
+                                     f"goes back to the state before the last save")
+                deltas[int(l)] = LowRank(t[k], t[f"v.{l}"])
             keys = {int(k.split(".")[1]): v for k, v in t.items() if k.startswith("key.")}
             m.book.edits[e["id"]] = Edit(deltas=deltas, facts=e.get("facts", []), scale=e["scale"], id=e["id"],
                                          keys=keys)
@@ -131,7 +138,12 @@ def save_state(m, path: Path) -> None:
     for e in m.book.edits.values():
         f = path / "edits" / f"{e.id}.safetensors"
         if not f.exists():
-            t = {f"delta.{l}": d.contiguous() for l, d in e.deltas.items()}
+            t = {}
+            for l, d in e.deltas.items():
+                if isinstance(d, LowRank):
+                    t[f"u.{l}"], t[f"v.{l}"] = d.U.contiguous(), d.V.contiguous()
+                else:
+                    t[f"delta.{l}"] = d.contiguous()
             t.update({f"key.{l}": k.contiguous() for l, k in e.keys.items()})
             save_tensors(f, t)
     for a in m.adapters:

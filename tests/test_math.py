@@ -7,10 +7,10 @@ import torch
 
 from logos_core.atomic import write_json
 from logos_core.contexts import Request, contexts, subject_last_positions
-from logos_core.edits import Edit, EditBook
+from logos_core.edits import Edit, EditBook, LowRank, scaled_sum
 from logos_core.evaluate import contains
 from logos_core.hparams import MemitHparams, load_hparams
-from logos_core.memit import solve_update
+from logos_core.memit import solve_factors, solve_update
 from logos_core.nethook import Trace, TraceDict
 
 
@@ -52,11 +52,11 @@ def test_edit_scales_compose_and_zero_restores_exactly(tiny_lm):
     g = torch.Generator().manual_seed(2)
     book = EditBook(tiny_lm, hp)
     e1 = book.attach(Edit({0: torch.randn(32, 64, generator=g), 1: torch.randn(32, 64, generator=g)}))
-    e2 = book.attach(Edit({1: torch.randn(32, 64, generator=g)}))
+    e2 = book.attach(Edit({1: LowRank(torch.randn(32, 2, generator=g), torch.randn(64, 2, generator=g))}))
     w = tiny_lm.model.model.layers[1].mlp.down_proj.weight
-    assert torch.allclose(w, w0[1] + e1.deltas[1] + e2.deltas[1], atol=1e-6)
+    assert torch.allclose(w, w0[1] + e1.deltas[1] + e2.deltas[1].U @ e2.deltas[1].V.T, atol=1e-6)
     book.set_scale(e1.id, 0.5)
-    assert torch.allclose(w, w0[1] + 0.5 * e1.deltas[1] + e2.deltas[1], atol=1e-6)
+    assert torch.allclose(w, w0[1] + 0.5 * e1.deltas[1] + e2.deltas[1].U @ e2.deltas[1].V.T, atol=1e-6)
     for _ in range(20):  # many changes must not accumulate rounding
         book.set_scale(e2.id, 0.1)
         book.set_scale(e2.id, 1.0)
@@ -64,6 +64,26 @@ def test_edit_scales_compose_and_zero_restores_exactly(tiny_lm):
     book.remove(e2.id)
     for l in (0, 1):
         assert torch.equal(tiny_lm.model.model.layers[l].mlp.down_proj.weight, w0[l])
+
+
+def test_factored_deltas_match_their_dense_products():
+    """MEMIT's update is kept as factors: the factored solve, a refresh's scaled sum (stacked factors)
+    and the norm must equal the dense float64 computations."""
+    g = torch.Generator().manual_seed(3)
+    R, K = torch.randn(12, 3, generator=g), torch.randn(20, 3, generator=g)
+    X = torch.randn(20, 50, generator=g)
+    C = (X @ X.T / 50).double()
+    U, V = solve_factors(R, K, C, 4.0)
+    assert U.shape == (12, 3) and V.shape == (20, 3)
+    assert torch.allclose(U @ V.T, solve_update(R, K, C, 4.0), rtol=0, atol=1e-12)
+    a = LowRank(torch.randn(12, 2, generator=g), torch.randn(20, 2, generator=g))
+    b = LowRank(torch.randn(12, 1, generator=g), torch.randn(20, 1, generator=g))
+    s = scaled_sum(a, 0.5, b, 0.1)
+    assert isinstance(s, LowRank) and s.U.shape == (12, 3)
+    assert torch.allclose(s.dense(), 0.5 * a.dense() + 0.1 * b.dense(), atol=1e-12)
+    mixed = scaled_sum(a.dense().float(), 0.5, b, 0.1)              # an old dense delta with a new factored one
+    assert torch.allclose(mixed.double(), 0.5 * a.dense() + 0.1 * b.dense(), atol=1e-5)
+    assert abs(Edit({0: a, 1: b}).norm() ** 2 - (a.dense().norm() ** 2 + b.dense().norm() ** 2)) < 1e-9
 
 
 def test_trace_stops_early_and_removes_itself(tiny_lm):

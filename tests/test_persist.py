@@ -40,6 +40,9 @@ def test_reload_gives_the_same_logits(saved):
     assert m.status()["facts"] == status["facts"] and len(m.adapters) == 1
     assert torch.allclose(_logits(m), before, atol=1e-5), (_logits(m) - before).abs().max()
     assert not list(path.rglob("*.pkl")) and not list(path.rglob("*.pt"))   # JSON and safetensors only
+    # each edit is kept as its rank-n factors, not as dense [576, 1536] deltas (3.5 MB a layer)
+    sizes = [f.stat().st_size for f in (path / "edits").glob("*.safetensors")]
+    assert sizes and max(sizes) < 200_000, sizes
 
 
 def test_one_writer_at_a_time(saved):
