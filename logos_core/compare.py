@@ -35,8 +35,16 @@ def arm_machine(arm: str, model: str, device, bank, *, ppl_tokens: int = 4096, n
     if ARMS[arm] is None:
         rag = RetrievalMachine(load_model(model, device=device), k=rag_k)
         return rag, evaluator(rag.lm, bank, ppl_tokens, n_locality)   # empty store: the plain model's baseline
-    return fresh_machine(model, device, bank, ppl_tokens=ppl_tokens, n_locality=n_locality,
-                         **{**machine_kw, **ARMS[arm]})
+    m, ev = fresh_machine(model, device, bank, ppl_tokens=ppl_tokens, n_locality=n_locality,
+                          **{**machine_kw, **ARMS[arm]})
+    # once-per-model work (covariance statistics, projectors, perplexity baseline) is done before the
+    # day, so wake latency counts only what each fact costs
+    m.ensure_baseline()
+    if m.cfg.wake_edit:
+        m.stats()
+        if m.cfg.wake_nullspace:
+            m.projectors()
+    return m, ev
 
 
 def bytes_on_disk(machine) -> int:

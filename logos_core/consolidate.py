@@ -38,6 +38,7 @@ class LoraConfig:
     raw_replay: int = 0        # raw-text knowledge prompts with the birth model's continuations (anchors)
     text_replay: int = 8       # chunks of ordinary text (language-model loss) against perplexity drift
     text_tokens: int = 96      # tokens per text chunk
+    stop_loss: float = 0.0     # end training after an epoch whose facts' loss fell below this (0: never)
     seed: int = 0
 
 
@@ -215,6 +216,8 @@ def train_adapter(lm, pairs: list, cfg: LoraConfig, progress: bool = False, text
                 losses.append(ce.item())  # the facts' own loss (the papers' "starting loss")
             bar.update(1)
         log.epoch_losses.append(sum(losses) / len(losses) if losses else float("nan"))
+        if log.epoch_losses[-1] < cfg.stop_loss:   # learnt: more epochs only move the rest of the model
+            break
     bar.close()
     peft_model.eval()
     log.start_loss, log.final_loss = log.epoch_losses[0], log.epoch_losses[-1]

@@ -3,6 +3,7 @@
     rows = capacity_curve(machine, facts, every=10)      # paper 5: recall of all facts so far vs n
     rows = maintenance(machine, facts, ev, cycles=4)      # paper 5: recall per sleep cycle
     rows = graduated(machine, facts, ev, cycles=4)        # paper 6: stage and scale per fact per cycle
+    rows = lifelong(machine, facts, ev, days=20)          # issue 7: wake each day, sleep each night
 """
 from __future__ import annotations
 
@@ -183,4 +184,29 @@ def alignment_tax(machine, facts: list, cycles: int, ev=None) -> list:
         rows.append(_recall_row(machine, facts, f"cycle {c + 1}", ev if c == cycles - 1 else None, cycle=c + 1,
                                 start_loss=log.get("start_loss"), final_loss=log.get("final_loss"),
                                 rolled_back=log["rolled_back"]))
+    return rows
+
+
+def lifelong(machine, facts: list, ev, days: int, cycles_per_night: int = 1, on_row=None) -> list:
+    """The "unbounded lifetime" claim: `facts` told in equal shares over `days` (wake), each day ending
+    with `cycles_per_night` sleep cycles. After each night: chat and raw recall of *every fact ever
+    told*, locality, bleed and perplexity drift, stages, the memory's size (edits, their total rank)."""
+    rows, told = [], []
+    per = -(-len(facts) // days)
+    for d in range(days):
+        batch = facts[d * per:(d + 1) * per]
+        if not batch:
+            break
+        rep = machine.inject(batch)
+        told += batch
+        logs = machine.sleep(cycles_per_night)
+        m = ev.measure(told, modes=("raw", "chat"))
+        stages = machine.ledger.stages()
+        rows.append({"day": d + 1, "n_facts": len(told), **summary(m),
+                     "at_top": sum(s == machine.ledger.top for s in stages.values()) / max(len(stages), 1),
+                     "edits": len(machine.book.edits), "wake_seconds_per_fact": rep.seconds / len(batch),
+                     "sleep_seconds": sum(l["seconds"] for l in logs),
+                     "rolled_back": sum(bool(l["rolled_back"]) for l in logs)})
+        if on_row:
+            on_row(rows[-1])
     return rows

@@ -190,6 +190,18 @@ def draw_04(payload: dict, out_dir: Path) -> list:
     return [_recall_bars(df, "when", "model", "Raw vs chat recall per sleep phase", out_dir, "04_two_phase")]
 
 
+def draw_lifelong(payload: dict, out_dir, name: str = "lifelong") -> list:
+    """The lifelong run: recall of every fact ever told and the side effects, night by night."""
+    df = pd.DataFrame(payload["results"]["rows"])
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    _metric_lines(axes[0], df, "day", ["chat", "raw", "locality"], "Every fact ever told, after each night", "day")
+    axes[0].axhline(0.95, ls=":", c="0.5")
+    _metric_lines(axes[1], df, "day", ["ppl_drift", "bleed"], "Side effects", "day")
+    axes[1].axhline(0.10, ls=":", c="0.5")
+    axes[1].set_ylim(auto=True)
+    return [_save(fig, Path(out_dir), name)]
+
+
 DRAWERS = {"01_lora_sleep": draw_01, "02_alignment_tax": draw_02, "03_dual_system": draw_03,
            "04_two_phase": draw_04, "05_convergence": draw_05, "06_graduated": draw_06}
 
@@ -203,6 +215,8 @@ def draw_all(results_dir, out_dir) -> list:
     for f in sorted(Path(results_dir).glob("*.json")):
         if f.stem in DRAWERS:
             paths += draw(f.stem, json.loads(f.read_text()), out_dir)
+        elif f.stem.startswith("lifelong_"):
+            paths += draw_lifelong(json.loads(f.read_text()), Path(out_dir), f.stem)
     return paths
 
 

@@ -36,7 +36,8 @@
 # **Measured** with one stick (`logos_core/evaluate.py`) for every arm: chat, raw and paraphrase recall
 # by greedy generation; locality (known facts still answered) and bleed, with retrieval in the loop for
 # RAG, as a deployed system would run; perplexity drift on held-out text; prompt tokens the model reads
-# per answer, wake seconds per fact, seconds per answer, and the memory's bytes on disk.
+# per answer, wake seconds per fact (the once-per-model covariance statistics and projectors are computed
+# before the day and not counted), seconds per answer, and the memory's bytes on disk.
 
 # %% tags=["parameters"]
 MODEL = "135m"
