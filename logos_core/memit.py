@@ -69,8 +69,8 @@ def apply_memit(lm, hp, requests: list, stats: dict, facts: list | None = None,
             U, V = projected_factors(R, K, P, hp.nullspace_l2)
         # the update has rank n: kept as its factors, applied as the same product the book recomposes
         deltas[layer] = LowRank(U.float().cpu(), V.float().cpu())
-        dW = deltas[layer].dense()
         w = get_module(lm.model, hp.rewrite_module.format(layer)).weight
+        dW = U.float().double().to(w.device) @ V.float().double().to(w.device).T   # the stored factors' product
         before[layer] = w.detach().to("cpu", copy=True)   # exact W before this edit (EditBook.add)
         with torch.no_grad():
             w.add_(dW.to(device=w.device, dtype=w.dtype))
