@@ -27,12 +27,9 @@ class LowRank:
     def __init__(self, U: torch.Tensor, V: torch.Tensor):
         self.U, self.V = U, V         # [d_out, r], [d_in, r], float32 on CPU
 
-    @property
-    def shape(self) -> tuple:
-        return (self.U.shape[0], self.V.shape[0])
-
-    def dense(self) -> torch.Tensor:
-        return self.U.double() @ self.V.double().T                    # [d_out, d_in] float64
+    def dense(self, device=None) -> torch.Tensor:
+        """U V^T, [d_out, d_in] float64, formed on `device` (default: where the factors are)."""
+        return self.U.double().to(device) @ self.V.double().to(device).T
 
     def sq_norm(self) -> float:
         """|U V^T|_F^2 = trace((U^T U)(V^T V)), without forming the product."""
@@ -45,10 +42,15 @@ def dense(d) -> torch.Tensor:
     return d.dense() if isinstance(d, LowRank) else d.double()
 
 
+def scaled(d, s: float):
+    """s * d, kept factored when d is."""
+    return LowRank(s * d.U, d.V) if isinstance(d, LowRank) else s * d
+
+
 def scaled_sum(a, sa: float, b, sb: float):
-    """sa * a + sb * b, kept factored when both are (the factors are stacked side by side)."""
+    """sa * a + sb * b (a may be None: sb * b), kept factored when both are (factors stacked side by side)."""
     if a is None:
-        return LowRank(sb * b.U, b.V) if isinstance(b, LowRank) else sb * b
+        return scaled(b, sb)
     if isinstance(a, LowRank) and isinstance(b, LowRank):
         return LowRank(torch.cat([sa * a.U, sb * b.U], 1), torch.cat([a.V, b.V], 1))
     return (sa * dense(a) + sb * dense(b)).float()

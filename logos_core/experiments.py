@@ -101,6 +101,12 @@ def lora_alone(machine, facts: list) -> float:
         machine.book.set_scales(scales)
 
 
+def share_at_top(ledger) -> float:
+    """Share of the ledger's facts at the last stage (edit fully dissolved)."""
+    stages = ledger.stages()
+    return sum(s == ledger.top for s in stages.values()) / max(len(stages), 1)
+
+
 def graduated(machine, facts: list, ev, cycles: int, on_row=None) -> tuple:
     """Paper 6: wake `facts`, then sleep `cycles` times. Returns (per-cycle rows, per-fact rows)."""
     machine.inject(facts)
@@ -108,10 +114,8 @@ def graduated(machine, facts: list, ev, cycles: int, on_row=None) -> tuple:
     for _ in range(cycles):
         log = machine.sleep(1)[0]
         m = ev.measure(facts, modes=("raw", "chat", "paraphrase"))
-        stages = machine.ledger.stages()
         row = {"cycle": log["cycle"], "n_facts": len(facts), **summary(m),
-               "lora_alone_chat": lora_alone(machine, facts),
-               "at_top": sum(s == machine.ledger.top for s in stages.values()) / len(stages),
+               "lora_alone_chat": lora_alone(machine, facts), "at_top": share_at_top(machine.ledger),
                "advanced": len(log.get("advanced", [])), "dropped": len(log.get("dropped", [])),
                "start_loss": log.get("start_loss"), "final_loss": log.get("final_loss"),
                "ppl_drift_guard": log["ppl_drift"], "rolled_back": log["rolled_back"],
@@ -190,7 +194,7 @@ def alignment_tax(machine, facts: list, cycles: int, ev=None) -> list:
 def lifelong(machine, facts: list, ev, days: int, cycles_per_night: int = 1, on_row=None) -> list:
     """The "unbounded lifetime" claim: `facts` told in equal shares over `days` (wake), each day ending
     with `cycles_per_night` sleep cycles. After each night: chat and raw recall of *every fact ever
-    told*, locality, bleed and perplexity drift, stages, the memory's size (edits, their total rank)."""
+    told*, locality, bleed and perplexity drift, the share at stage 3, the MEMIT edits still held."""
     rows, told = [], []
     per = -(-len(facts) // days)
     for d in range(days):
@@ -201,9 +205,7 @@ def lifelong(machine, facts: list, ev, days: int, cycles_per_night: int = 1, on_
         told += batch
         logs = machine.sleep(cycles_per_night)
         m = ev.measure(told, modes=("raw", "chat"))
-        stages = machine.ledger.stages()
-        rows.append({"day": d + 1, "n_facts": len(told), **summary(m),
-                     "at_top": sum(s == machine.ledger.top for s in stages.values()) / max(len(stages), 1),
+        rows.append({"day": d + 1, "n_facts": len(told), **summary(m), "at_top": share_at_top(machine.ledger),
                      "edits": len(machine.book.edits), "wake_seconds_per_fact": rep.seconds / len(batch),
                      "sleep_seconds": sum(l["seconds"] for l in logs),
                      "rolled_back": sum(bool(l["rolled_back"]) for l in logs)})

@@ -70,7 +70,7 @@ def apply_memit(lm, hp, requests: list, stats: dict, facts: list | None = None,
         # the update has rank n: kept as its factors, applied as the same product the book recomposes
         deltas[layer] = LowRank(U.float().cpu(), V.float().cpu())
         w = get_module(lm.model, hp.rewrite_module.format(layer)).weight
-        dW = U.float().double().to(w.device) @ V.float().double().to(w.device).T   # the stored factors' product
+        dW = deltas[layer].dense(w.device)          # the stored (float32) factors' product
         before[layer] = w.detach().to("cpu", copy=True)   # exact W before this edit (EditBook.add)
         with torch.no_grad():
             w.add_(dW.to(device=w.device, dtype=w.dtype))

@@ -17,7 +17,7 @@ import torch
 
 from .compute_ks import keys_all_layers
 from .contexts import Request
-from .edits import Edit, scaled_sum
+from .edits import Edit, scaled, scaled_sum
 from .ledger import person_key
 from .memit import apply_memit
 
@@ -66,7 +66,7 @@ def merge(book, old_id: str | None, new: Edit) -> Edit:
     book.edits.pop(new.id)
     deltas = {l: scaled_sum(old.deltas.get(l), old.scale, d, new.scale) for l, d in new.deltas.items()}
     for l, d in old.deltas.items():
-        deltas.setdefault(l, scaled_sum(None, 0.0, d, old.scale))
+        deltas.setdefault(l, scaled(d, old.scale))
     merged = Edit(deltas=deltas, facts=old.facts, scale=1.0, keys=new.keys or old.keys,
                   info={"refreshed_from": old_id, **new.info})
     return book.attach(merged)

@@ -31,6 +31,7 @@ import importlib.util
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .errors import LogosError
@@ -76,9 +77,8 @@ class FramedLM:
     frame_raw, so each prompt carries the statements retrieved for it."""
 
     def __init__(self, lm, memory: "RetrievalMachine"):
-        self.base, self.memory = lm, memory
+        self.memory = memory
         self.tok, self.model, self.device, self.name = lm.tok, lm.model, lm.device, lm.name
-        self.weights_id = getattr(lm, "weights_id", None)
 
     def frame_chat(self, question: str) -> str:
         msgs = [{"role": "user", "content": question}]
@@ -98,7 +98,7 @@ class RetrievalMachine:
     def __init__(self, lm, k: int = 3, embedder: Embedder | None = None):
         import faiss
 
-        self.base_lm, self.k = lm, k
+        self.k = k
         self.embed = embedder or Embedder()
         self.index = faiss.IndexFlatIP(self.embed.dim)
         self.stored: list = []            # Fact objects, in index order
@@ -126,7 +126,8 @@ class RetrievalMachine:
                 continue
             if old is not None:
                 rep.replaced.append((self.stored[old], f))
-                self._rebuild([g for i, g in enumerate(self.stored) if i != old])
+                self.index.remove_ids(np.array([old], dtype="int64"))   # a flat index closes the gap in order
+                del self.stored[old]
             self.index.add(self.embed([f.statement]).numpy())
             self.stored.append(f)
             rep.added.append(f)
@@ -134,12 +135,6 @@ class RetrievalMachine:
                 on_fact(rep)
         rep.seconds = time.perf_counter() - t0
         return rep
-
-    def _rebuild(self, facts: list) -> None:
-        self.index.reset()
-        self.stored = list(facts)
-        if facts:
-            self.index.add(self.embed([f.statement for f in facts]).numpy())
 
     def sleep(self, cycles: int = 1, progress: bool = False, on_cycle=None) -> list:
         """Retrieval has no sleep: the index is the memory. Logged like a cycle so protocols run as is."""
