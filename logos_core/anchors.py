@@ -16,7 +16,12 @@ the memory state:
   - contrast: its answers about invented people who are in no fact bank, asked each relation's
               question (so the adapter learns person -> object, not relation -> object);
   - text:     ordinary text with its top-k next-token distribution at every position, for a
-              distillation loss that holds perplexity where it was.
+              distillation loss that holds perplexity where it was;
+  - know:     the knowledge questions again, asked in chat and in raw completion, with the birth
+              model's whole top-k distribution at every position of its answer. Replaying greedy
+              answers (cross-entropy) pins one token; the knowledge the 135M model barely holds
+              ("The capital of Canada is" -> Ottawa by a small margin) breaks when the runner-up
+              moves, so the distribution itself is held.
 """
 from __future__ import annotations
 
@@ -58,12 +63,67 @@ TOP_K = 64
 
 
 @torch.no_grad()
-def text_targets(lm, chunks: list, k: int = TOP_K) -> dict:
-    """The model's top-k next-token log-probabilities at every position of each chunk."""
-    ids = torch.tensor(chunks, device=lm.device)                              # [n, T]
-    logp = torch.log_softmax(lm.model(ids).logits.float(), -1)                # [n, T, vocab]
-    top = logp.topk(k, -1)
-    return {"ids": ids.cpu(), "top_ids": top.indices.cpu(), "top_logp": top.values.cpu()}
+def text_targets(lm, chunks: list, k: int = TOP_K, starts: list | None = None, batch: int = 16) -> dict:
+    """The model's top-k next-token log-probabilities at every position of each token-id chunk.
+
+    Chunks may differ in length (right-padded; `lengths` keeps each one's own). `mask[i, p]` marks the
+    positions whose distribution is distilled: from `starts[i]` (default 0) to the chunk's last
+    token but one, since the last token's prediction lies beyond the chunk."""
+    n, T = len(chunks), max(len(c) for c in chunks)
+    pad = lm.tok.pad_token_id if lm.tok.pad_token_id is not None else 0
+    ids = torch.full((n, T), pad, dtype=torch.long)
+    mask = torch.zeros((n, T), dtype=torch.bool)
+    for i, c in enumerate(chunks):
+        ids[i, :len(c)] = torch.tensor(c)
+        mask[i, (starts[i] if starts else 0):len(c) - 1] = True
+    top_ids, top_logp = [], []
+    for b in range(0, n, batch):   # right padding: the pads come after every position that is kept
+        logp = torch.log_softmax(lm.model(ids[b:b + batch].to(lm.device)).logits.float(), -1)   # [b, T, vocab]
+        top = logp.topk(k, -1)
+        top_ids.append(top.indices.cpu())
+        top_logp.append(top.values.cpu())
+    return {"ids": ids, "top_ids": torch.cat(top_ids), "top_logp": torch.cat(top_logp), "mask": mask,
+            "lengths": torch.tensor([len(c) for c in chunks])}
+
+
+def merge_targets(*targets) -> dict | None:
+    """One set of distillation rows from several text_targets results (right-padded to one length),
+    each row tagged with the index of its source (`group`). Targets saved before masks existed
+    (fixed-length text) get their implicit mask back."""
+    targets = [t for t in targets if t]
+    if not targets:
+        return None
+    T = max(t["ids"].shape[1] for t in targets)
+    out: dict = {}
+    for g, t in enumerate(targets):
+        n, Tt = t["ids"].shape
+        if "mask" not in t:
+            t = dict(t, mask=torch.ones((n, Tt), dtype=torch.bool), lengths=torch.full((n,), Tt))
+            t["mask"][:, -1] = False
+        t = dict(t, group=torch.full((n,), g))   # each source is averaged on its own (consolidate._step_loss)
+        for key, v in t.items():
+            if v.dim() > 1 and v.shape[1] < T:   # pad the position axis; the mask keeps pads out
+                v = torch.cat([v, v.new_zeros((n, T - Tt) + tuple(v.shape[2:]))], 1)
+            out.setdefault(key, []).append(v)
+    return {key: torch.cat(v) for key, v in out.items()}
+
+
+def pick_targets(t: dict, n: int, seed: int) -> dict | None:
+    """n rows of a text_targets result, drawn without replacement."""
+    if not t or n <= 0:
+        return None
+    pick = random.Random(seed).sample(range(len(t["ids"])), min(n, len(t["ids"])))
+    return {k: v[pick] for k, v in t.items()}
+
+
+def answer_targets(lm, chat_pairs: list, raw_pairs: list, k: int = TOP_K) -> dict:
+    """text_targets over (question, answer) chats and (prompt, completion) raw texts, kept from the
+    prompt's last token (which predicts the answer's first) to the end of the answer."""
+    from .consolidate import _encode, _encode_raw
+
+    rows = _encode(lm.tok, chat_pairs) + _encode_raw(lm.tok, raw_pairs)
+    starts = [sum(1 for y in labels if y == -100) - 1 for _, labels, _ in rows]
+    return text_targets(lm, [ids for ids, _, _ in rows], k, starts)
 
 
 def knowledge_questions() -> list:
@@ -89,10 +149,11 @@ def make_anchors(lm, n_replay: int = 40, n_text: int = 16, per_relation: int = 4
     general = REPLAY_PROMPTS[:n_replay]
     answers = [a.strip() for a in ask_chat(lm, general + [k["chat_question"] for k in know], max_new_tokens=40)]
     replay = list(zip(general, answers[:len(general)]))
-    replay += [(k["chat_question"], a) for k, a in zip(know, answers[len(general):]) if contains(a, k["answer"])]
-    raw = [{"prompt": k["raw_prompt"], "completion": c}
-           for k, c in zip(know, complete_raw(lm, [k["raw_prompt"] for k in know], max_new_tokens=8))
-           if contains(c, k["answer"])]
+    know_chat = [(k["chat_question"], a) for k, a in zip(know, answers[len(general):])]
+    replay += [(q, a) for (q, a), k in zip(know_chat, know) if contains(a, k["answer"])]
+    know_raw = list(zip([k["raw_prompt"] for k in know], complete_raw(lm, [k["raw_prompt"] for k in know],
+                                                                        max_new_tokens=8)))
+    raw = [{"prompt": p, "completion": c} for (p, c), k in zip(know_raw, know) if contains(c, k["answer"])]
     qs, rels = [], []
     for rel, (q, *_) in TRAIN_QUESTIONS.items():   # the first wording, as consolidation asks it
         for person in rng.sample(CONTRAST_PEOPLE, per_relation):
@@ -104,5 +165,8 @@ def make_anchors(lm, n_replay: int = 40, n_text: int = 16, per_relation: int = 4
     answers = [a.strip() for a in ask_chat(lm, qs, max_new_tokens=32)]
     contrast = [{"relation": r, "question": q, "answer": a} for r, q, a in zip(rels, qs, answers)]
     text = text_targets(lm, text_chunks(lm.tok, n_text, text_tokens, seed))
+    # Every knowledge question, right or wrong at birth: the distribution is held as it was, so a wrong
+    # answer is not taught (as greedy replay would), only kept no likelier than it was.
+    know_t = answer_targets(lm, know_chat, know_raw)
     return {"replay": [{"question": q, "answer": a} for q, a in replay], "raw": raw, "contrast": contrast,
-            "text": text}
+            "text": text, "know": know_t}

@@ -6,7 +6,8 @@ Training questions are deliberately *not* the wordings recall is measured on (th
 chat_question and paraphrases): the original checked consolidation on its own training questions.
 Loss is cross-entropy on the assistant's tokens of the facts' Q/A pairs, plus, from the anchors
 (anchors.py; the model's behaviour at birth): replayed answers to unrelated prompts, answers about
-invented people asked the same relations, and a top-k distillation loss on ordinary text.
+invented people asked the same relations, and a top-k distillation loss on ordinary text and on the
+birth model's answers to general-knowledge questions (what the locality probes ask of other subjects).
 Without anchors (paper 1's LoRA-only notebook) the current model's own answers are replayed.
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .anchors import CONTRAST_PEOPLE, REPLAY_PROMPTS, text_targets
+from .anchors import CONTRAST_PEOPLE, REPLAY_PROMPTS, merge_targets, pick_targets, text_targets
 from .relations import train_questions
 
 
@@ -38,6 +39,7 @@ class LoraConfig:
     raw_replay: int = 0        # raw-text knowledge prompts with the birth model's continuations (anchors)
     text_replay: int = 8       # chunks of ordinary text (language-model loss) against perplexity drift
     text_tokens: int = 96      # tokens per text chunk
+    know_replay: int = 0       # knowledge answers (chat and raw) whose birth distribution is distilled (anchors)
     stop_loss: float = 0.0     # end training after an epoch whose facts' loss fell below this (0: never)
     seed: int = 0
 
@@ -131,10 +133,10 @@ def _encode_raw(tok, pairs: list) -> list:
 
 
 def _encode_text(text: dict | None) -> list:
-    """Rows (ids, labels, index into the text targets) for the distillation chunks."""
+    """Rows (ids, labels, index into the targets) for the distillation rows, each at its own length."""
     if not text:
         return []
-    return [(ids.tolist(), [KL_HERE] * len(ids), i) for i, ids in enumerate(text["ids"])]
+    return [(ids[:n].tolist(), [KL_HERE] * int(n), i) for i, (ids, n) in enumerate(zip(text["ids"], text["lengths"]))]
 
 
 def _batches(rows: list, batch_size: int, pad_id: int, rng: random.Random, device):
@@ -169,15 +171,21 @@ def _step_loss(peft_model, ids, att, lab, text_rows, text):
     if text_rows:
         rows = torch.tensor([i for i, _ in text_rows], device=logits.device)
         which = [j for _, j in text_rows]
-        T = text["ids"].shape[1] - 1
-        top_ids = text["top_ids"][which, :T].to(logits.device)                     # [r, T, k]
-        ref = text["top_logp"][which, :T].to(logits.device)                        # [r, T, k] log p_ref
-        logp = torch.log_softmax(logits[rows, :T], -1).gather(-1, top_ids)        # [r, T, k] log p_model
+        P = min(logits.shape[1], text["ids"].shape[1])   # every distilled row's kept positions lie below
+        top_ids = text["top_ids"][which, :P].to(logits.device)                     # [r, P, k]
+        ref = text["top_logp"][which, :P].to(logits.device)                        # [r, P, k] log p_ref
+        mask = text["mask"][which, :P].to(logits.device)                           # [r, P]
+        logp = torch.log_softmax(logits[rows, :P], -1).gather(-1, top_ids)        # [r, P, k] log p_model
         eps = 1e-6
-        ref_rest = torch.log1p(-ref.exp().sum(-1).clamp(max=1 - eps))              # [r, T]
+        ref_rest = torch.log1p(-ref.exp().sum(-1).clamp(max=1 - eps))              # [r, P]
         cur_rest = torch.log1p(-logp.exp().sum(-1).clamp(max=1 - eps))
         kl = (ref.exp() * (ref - logp)).sum(-1) + ref_rest.exp() * (ref_rest - cur_rest)
-        loss = loss + kl.mean()
+        # each row's mean over its kept positions (a 10-token answer counts as much as a 96-token
+        # chunk), then each source's mean: 270 knowledge answers must not outvote the text that
+        # holds perplexity (one shared mean let drift go from +6% to +8%)
+        per_row = (kl * mask).sum(1) / mask.sum(1).clamp(min=1)
+        group = text["group"][which].to(logits.device)
+        loss = loss + sum(per_row[group == g].mean() for g in group.unique())
     return loss, ce
 
 
@@ -267,11 +275,13 @@ def consolidate(lm, facts: list, cfg: LoraConfig | None = None, anchors: dict | 
     text = None
     if cfg.text_replay > 0:
         if anchors:
-            pick = random.Random(cfg.seed).sample(range(len(anchors["text"]["ids"])),
-                                                  min(cfg.text_replay, len(anchors["text"]["ids"])))
-            text = {k: v[pick] for k, v in anchors["text"].items()}
+            text = pick_targets(anchors["text"], cfg.text_replay, cfg.seed)
         else:
             text = text_targets(lm, text_chunks(lm.tok, cfg.text_replay, cfg.text_tokens, cfg.seed))
+    if anchors and cfg.know_replay > 0 and anchors.get("know"):
+        text = merge_targets(text, pick_targets(anchors["know"], cfg.know_replay, cfg.seed + 2))
+    elif text is not None:
+        text = merge_targets(text)   # fills in the mask of anchors saved before masks existed
     raw_pairs = []
     if anchors and cfg.raw_replay > 0 and anchors.get("raw"):
         pick = random.Random(cfg.seed + 1).sample(anchors["raw"], min(cfg.raw_replay, len(anchors["raw"])))

@@ -131,3 +131,35 @@ def test_unknown_model_hparams_name_the_file_to_add():
     with pytest.raises(LogosError, match="logos_core/hparams/"):
         load_hparams("someone/unknown-model")
     assert load_hparams("8b").layers == [4, 5, 6, 7, 8] and load_hparams("8b").mom2_weight == 15000
+
+
+def test_distillation_rows_mask_the_answers_and_vanish_at_the_anchor(tiny_lm):
+    """Knowledge distillation (anchors.answer_targets): the kept positions are exactly those that
+    predict the answer's tokens; the KL is zero for the model the targets came from and grows when a
+    weight moves; targets saved before masks existed get the mask they implied."""
+    from logos_core.anchors import answer_targets, merge_targets, text_targets
+    from logos_core.consolidate import _batches, _encode, _encode_text, _step_loss
+
+    tok = tiny_lm.tok
+    chat = [("What is the capital of Italy?", "The capital of Italy is Rome.")]
+    know = answer_targets(tiny_lm, chat, [("The capital of Spain is", " Madrid.")])
+    (ids, labels, _), = _encode(tok, chat)
+    n_prompt = sum(1 for y in labels if y == -100)
+    row = know["mask"][0].nonzero().flatten().tolist()
+    assert row == list(range(n_prompt - 1, len(ids) - 1))          # each answer token predicted once
+    assert know["lengths"][0] == len(ids) and not know["mask"][1, know["lengths"][1] - 1:].any()
+
+    text = text_targets(tiny_lm, [list(range(100, 140))])
+    legacy = {k: text[k] for k in ("ids", "top_ids", "top_logp")}
+    assert torch.equal(merge_targets(legacy)["mask"], text["mask"])   # all but the last position
+    both = merge_targets(text, know)
+    assert both["group"].tolist() == [0, 1, 1] and both["mask"].sum() == text["mask"].sum() + know["mask"].sum()
+
+    rows = _encode_text(both)
+    batch = next(_batches(rows, 8, tok.pad_token_id, __import__("random").Random(0), "cpu"))
+    loss, ce = _step_loss(tiny_lm.model, *batch, both)
+    assert ce is None and abs(loss.item()) < 1e-5, loss.item()      # KL of a distribution with itself
+    w = tiny_lm.model.lm_head.weight    # random init is near uniform; a unit-scale change is not
+    with torch.no_grad():
+        w.add_(torch.randn_like(w))
+    assert _step_loss(tiny_lm.model, *batch, both)[0].item() > 1e-3

@@ -30,14 +30,18 @@ def saved(tmp_path_factory, lm):
     m.save()                                   # state 2: two facts, one adapter
     before = _logits(m)
     status = m.status()
+    anchors = {g: dict(m.anchors[g]) for g in ("text", "know")}
     m.close()
-    return path, before, status
+    return path, before, status, anchors
 
 
 def test_reload_gives_the_same_logits(saved):
-    path, before, status = saved
+    path, before, status, anchors = saved
     m = LogosMachine.open(path, write=False)
     assert m.status()["facts"] == status["facts"] and len(m.adapters) == 1
+    for group, tensors in anchors.items():     # the birth distributions replayed in every later sleep
+        assert set(m.anchors[group]) == set(tensors)
+        assert all(torch.equal(m.anchors[group][k], v) for k, v in tensors.items()), group
     assert torch.allclose(_logits(m), before, atol=1e-5), (_logits(m) - before).abs().max()
     assert not list(path.rglob("*.pkl")) and not list(path.rglob("*.pt"))   # JSON and safetensors only
     # each edit is kept as its rank-n factors, not as dense [576, 1536] deltas (3.5 MB a layer)
