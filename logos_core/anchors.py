@@ -151,8 +151,8 @@ def make_anchors(lm, n_replay: int = 40, n_text: int = 16, per_relation: int = 4
     replay = list(zip(general, answers[:len(general)]))
     know_chat = [(k["chat_question"], a) for k, a in zip(know, answers[len(general):])]
     replay += [(q, a) for (q, a), k in zip(know_chat, know) if contains(a, k["answer"])]
-    know_raw = list(zip([k["raw_prompt"] for k in know], complete_raw(lm, [k["raw_prompt"] for k in know],
-                                                                        max_new_tokens=8)))
+    raw_prompts = [k["raw_prompt"] for k in know]
+    know_raw = list(zip(raw_prompts, complete_raw(lm, raw_prompts, max_new_tokens=8)))
     raw = [{"prompt": p, "completion": c} for (p, c), k in zip(know_raw, know) if contains(c, k["answer"])]
     qs, rels = [], []
     for rel, (q, *_) in TRAIN_QUESTIONS.items():   # the first wording, as consolidation asks it

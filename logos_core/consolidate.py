@@ -281,7 +281,7 @@ def consolidate(lm, facts: list, cfg: LoraConfig | None = None, anchors: dict | 
     if anchors and cfg.know_replay > 0 and anchors.get("know"):
         text = merge_targets(text, pick_targets(anchors["know"], cfg.know_replay, cfg.seed + 2))
     elif text is not None:
-        text = merge_targets(text)   # fills in the mask of anchors saved before masks existed
+        text = merge_targets(text)   # adds the source tag _step_loss averages by (and the mask older anchors lack)
     raw_pairs = []
     if anchors and cfg.raw_replay > 0 and anchors.get("raw"):
         pick = random.Random(cfg.seed + 1).sample(anchors["raw"], min(cfg.raw_replay, len(anchors["raw"])))
