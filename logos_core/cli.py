@@ -50,7 +50,7 @@ def _open(args, write: bool):
     from .machine import LogosMachine, MachineConfig
 
     cfg = MachineConfig(user_name=getattr(args, "user", None)) if getattr(args, "user", None) else None
-    m = LogosMachine.open(args.state, args.model, args.device, write=write, cfg=cfg)
+    m = LogosMachine.open(args.state, args.model, args.device, write=write, cfg=cfg, four_bit=args.four_bit)
     if getattr(args, "user", None) and m.cfg.user_name != args.user:
         m.cfg.user_name = args.user
     return m
@@ -197,7 +197,7 @@ def _bench(args) -> int:
     from .hparams import load_hparams
     from .models import load_model
 
-    lm = load_model(args.model, device=args.device)
+    lm = load_model(args.model, device=args.device, four_bit=args.four_bit)
     rows = [{"step": f"load {args.model} ({'warm' if lm.cache_hit else 'cold'})", "seconds": lm.load_seconds}]
     rows += run(lm, hp=load_hparams(args.model), stats_tokens=args.stats_tokens, sleep_facts=args.sleep_facts)
     print_table(rows, args.json)
@@ -214,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_)
         sp.add_argument("--model", default="135m", help="alias (135m, 3b, 8b, 70b), Hugging Face id or local path")
         sp.add_argument("--device", default=None, help="cuda, mps or cpu (default: picked by itself)")
+        sp.add_argument("--4bit", dest="four_bit", action="store_true",
+                        help="load NF4 through bitsandbytes (CUDA), edited down_proj layers kept in bf16")
         if state:
             sp.add_argument("--state", default=str(default_state_dir()), help="memory folder (default %(default)s)")
         sp.set_defaults(func=func)

@@ -15,13 +15,16 @@ and stop early once the object NLL falls below `early_stop_loss`. z = h_L + delt
 """
 from __future__ import annotations
 
+import os
 import time
 
 import torch
 
 from .compute_ks import _right_pad
 from .contexts import edit_contexts, subject_last_positions
+from .graphed_z import graphed_search
 from .nethook import Trace
+from .resume import Resume
 
 
 class _Group:
@@ -33,6 +36,17 @@ class _Group:
         self.mask = torch.zeros(*self.ids.shape, 1, device=device)           # where delta is added
         for i, ps in enumerate(delta_pos):
             self.mask[i, ps] = 1.0
+        self.resume = None       # resume.Resume: the blocks after L from the cached stream
+        self.rows = self.cols = None   # the picked (row, position) pairs, as index tensors
+
+    def hidden(self, model, layer_name: str, delta):
+        """Final hidden states [rows, L, d] with delta added after block L at the subject's tokens."""
+        add = None if delta is None else self.mask.to(delta.dtype) * delta
+        if self.resume is not None:
+            return self.resume(None if add is None else add.to(self.resume.h.dtype))
+        edit = None if add is None else (lambda h: h + add.to(h.dtype))
+        with Trace(model, layer_name, edit_output=edit):
+            return model.base_model(input_ids=self.ids, attention_mask=self.att, use_cache=False).last_hidden_state
 
 
 def _build(tok, req, hp, target: list) -> dict:
@@ -59,7 +73,9 @@ def _build(tok, req, hp, target: list) -> dict:
             "kl": (kl_row, len(kl_ids) - 1), "n_ctx": len(texts)}
 
 
-def compute_z(lm, hp, req, layer: int | None = None) -> tuple:
+def compute_z(lm, hp, req, layer: int | None = None, graphs: bool | None = None) -> tuple:
+    """z [d_model] for one request, and an info dict. `graphs` (default: on CUDA, unless
+    LOGOS_CUDA_GRAPHS=0) replays each Adam step as one captured CUDA graph (graphed_z.py)."""
     layer = hp.layers[-1] if layer is None else layer
     tok, model, dev = lm.tok, lm.model, lm.device
     t0 = time.perf_counter()
@@ -80,40 +96,34 @@ def compute_z(lm, hp, req, layer: int | None = None) -> tuple:
     picks = [(r, p) for r, p, _, _ in b["obj"]] + [(r, p) for r, p, _ in b["keep"]] + [b["kl"]]
     per_group = [[(k, where[r][1], p) for k, (r, p) in enumerate(picks) if where[r][0] == g]
                  for g in range(len(groups))]
+    for g, pg in zip(groups, per_group):
+        g.rows = torch.tensor([i for _, i, _ in pg], device=dev)
+        g.cols = torch.tensor([p for _, _, p in pg], device=dev)
     order = torch.tensor([k for pg in per_group for k, _, _ in pg], device=dev).argsort()
     n_obj, n_keep = len(b["obj"]), len(b["keep"])
     obj_tok = torch.tensor([t for _, _, t, _ in b["obj"]], device=dev)
     obj_ctx = torch.tensor([c for _, _, _, c in b["obj"]], device=dev)
     keep_tok = torch.tensor([t for _, _, t in b["keep"]], dtype=torch.long, device=dev)
-    body, head = model.base_model, model.get_output_embeddings()
+    head = model.get_output_embeddings()
     layer_name = hp.layer_module.format(layer)
+    for g in groups:   # blocks 0..L run once per edit, not once per step (resume.py)
+        g.resume = Resume.build(model, layer, g.ids, g.att)
 
     def logprobs(delta=None):
         """Log-probabilities at the picked positions only: [n_picks, vocab] (the vocabulary
         projection over every position was most of a step's cost on the 135M model)."""
-        outs = []
-        for g, pg in zip(groups, per_group):
-            edit = None if delta is None else (lambda h, g=g: h + g.mask.to(h.dtype) * delta.to(h.dtype))
-            with Trace(model, layer_name, edit_output=edit):
-                hidden = body(input_ids=g.ids, attention_mask=g.att).last_hidden_state   # [rows, L, d]
-            rows = torch.tensor([i for _, i, _ in pg], device=dev)
-            cols = torch.tensor([p for _, _, p in pg], device=dev)
-            outs.append(hidden[rows, cols])
-        hidden = torch.cat(outs)[order]
+        hidden = torch.cat([g.hidden(model, layer_name, delta)[g.rows, g.cols] for g in groups])[order]
         return torch.log_softmax(head(hidden).float(), -1)
 
     # h_L at the subject's last token of the bare prompt (row 0, in group 0): what delta adds to.
-    with torch.no_grad(), Trace(model, layer_name, capture_output=True) as tr:
-        body(input_ids=groups[0].ids[:1], attention_mask=groups[0].att[:1])
+    with torch.no_grad(), Trace(model, layer_name, capture_output=True, stop=True) as tr:
+        model.base_model(input_ids=groups[0].ids[:1], attention_mask=groups[0].att[:1], use_cache=False)
     h = tr.output[0, b["delta_pos"][0][-1]].float()
     with torch.no_grad():
         kl_ref = logprobs()[-1]
 
-    delta = torch.zeros_like(h, requires_grad=True)
-    opt = torch.optim.Adam([delta], lr=hp.v_lr)
-    max_norm = hp.clamp_norm * h.norm()
-    nll_hist = []
-    for _ in range(hp.v_steps):
+    def loss_of(delta):
+        """(loss, object NLL) at this delta."""
         logp = logprobs(delta)
         tok_nll = -logp[:n_obj].gather(1, obj_tok[:, None])[:, 0]                  # [object tokens]
         # mean over each context's object tokens, then over contexts
@@ -125,6 +135,30 @@ def compute_z(lm, hp, req, layer: int | None = None) -> tuple:
             # edits that garbled the repeated name were most of the chat misses (README, wake).
             keep_nll = -logp[n_obj:n_obj + n_keep].gather(1, keep_tok[:, None]).mean()
             loss = loss + hp.keep_factor * keep_nll
+        return loss, nll
+
+    max_norm = hp.clamp_norm * h.norm()
+    if graphs is None:
+        graphs = dev.startswith("cuda") and os.environ.get("LOGOS_CUDA_GRAPHS", "1") != "0"
+    info = {"resumed": all(g.resume is not None for g in groups), "graph": None,
+            "prep_seconds": time.perf_counter() - t0}
+    if graphs:
+        delta, nll_hist, info["graph"] = graphed_search(loss_of, h, max_norm, hp)
+    if not graphs or delta is None:
+        delta, nll_hist = _eager_search(loss_of, h, max_norm, hp)
+    info.update({"search_seconds": time.perf_counter() - t0 - info["prep_seconds"], "steps": len(nll_hist), "nll_start": nll_hist[0], "nll_end": nll_hist[-1],
+                 "delta_norm": delta.norm().item(), "h_norm": h.norm().item(),
+                 "seconds": time.perf_counter() - t0})
+    return (h + delta).detach(), info
+
+
+def _eager_search(loss_of, h, max_norm, hp) -> tuple:
+    """Adam on delta, one step at a time; stop once the object NLL is below hp.early_stop_loss."""
+    delta = torch.zeros_like(h, requires_grad=True)
+    opt = torch.optim.Adam([delta], lr=hp.v_lr)
+    nll_hist = []
+    for _ in range(hp.v_steps):
+        loss, nll = loss_of(delta)
         nll_hist.append(nll.item())
         if nll_hist[-1] < hp.early_stop_loss:
             break
@@ -134,6 +168,4 @@ def compute_z(lm, hp, req, layer: int | None = None) -> tuple:
         with torch.no_grad():
             if delta.norm() > max_norm:
                 delta.mul_(max_norm / delta.norm())
-    info = {"steps": len(nll_hist), "nll_start": nll_hist[0], "nll_end": nll_hist[-1],
-            "delta_norm": delta.norm().item(), "h_norm": h.norm().item(), "seconds": time.perf_counter() - t0}
-    return (h + delta).detach(), info
+    return delta.detach(), nll_hist

@@ -256,11 +256,17 @@ def take_adapter(lm, peft_model) -> dict:
 @torch.no_grad()
 def fuse(model, adapter: dict, sign: float = 1.0) -> None:
     """W += sign * scaling * B A for every adapted module (peft's merge, written out so that a state
-    reloaded from disk fuses bit for bit the same; sign -1 takes an adapter back out)."""
+    reloaded from disk fuses bit for bit the same; sign -1 takes an adapter back out). A 4-bit module
+    keeps the adapter as a side branch instead (branch.py)."""
+    from .branch import add_branch, exact
     from .nethook import get_module
 
     for path, ab in adapter.items():
-        w = get_module(model, path).weight                                   # [d_out, d_in]
+        mod = get_module(model, path)
+        if not exact(mod):
+            add_branch(mod, ab, sign)
+            continue
+        w = mod.weight                                                       # [d_out, d_in]
         d = (ab["B"].to(w.device) @ ab["A"].to(w.device)) * ab["scaling"]    # [d_out, d_in] float32
         w.add_((sign * d).to(w.dtype))
 

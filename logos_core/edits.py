@@ -63,7 +63,8 @@ class Edit:
     scale: float = 1.0
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     info: dict = field(default_factory=dict)
-    # The layer weights just before this edit was written (set by memit.apply_memit, never saved):
+    # The layer weights just before this edit was written, on the model's device (set by
+    # memit.apply_memit, never saved; EditBook.add keeps a host copy of those it needs):
     # recomputing them as W - Delta would be off by float rounding.
     weights_before: dict = field(default_factory=dict, repr=False)
     # The keys k (input of each edited down_proj, [d_mlp, n_facts]) this edit wrote at: null-space
@@ -126,7 +127,7 @@ class EditBook:
         for layer in edit.deltas:
             if layer not in self.base:
                 if layer in edit.weights_before:
-                    self.base[layer] = edit.weights_before[layer]
+                    self.base[layer] = edit.weights_before[layer].to("cpu")
                 else:  # W0 = current weights minus this edit's own contribution (to float rounding)
                     w = self._weight(layer).detach().to("cpu").double() - edit.scale * dense(edit.deltas[layer])
                     self.base[layer] = w.to(self._weight(layer).dtype)

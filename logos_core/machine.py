@@ -100,11 +100,11 @@ class LogosMachine:
     # -- making and opening ------------------------------------------------------------------------
     @classmethod
     def open(cls, path, model: str = "135m", device=None, write: bool = True,
-             cfg: MachineConfig | None = None) -> "LogosMachine":
+             cfg: MachineConfig | None = None, four_bit: bool = False) -> "LogosMachine":
         """The machine saved in `path`, or a new one there (with `model`). `write` takes the lock."""
         from . import persist
 
-        return persist.open_state(cls, Path(path).expanduser(), model, device, write, cfg)
+        return persist.open_state(cls, Path(path).expanduser(), model, device, write, cfg, four_bit)
 
     def save(self) -> None:
         from . import persist

@@ -72,6 +72,7 @@ class LoadedModel:
     device: str
     load_seconds: float
     cache_hit: bool
+    four_bit: bool = False   # NF4 through bitsandbytes, the edited down_proj layers kept in bf16
 
     @property
     def n_layers(self) -> int:
@@ -157,7 +158,10 @@ def _load_hub(ident: str, dtype: torch.dtype, device: str, four_bit: bool, keep_
 
 def load_model(name: str = DEFAULT_MODEL, device: str | None = None, four_bit: bool = False,
                dtype: torch.dtype | None = None, keep_bf16: list[str] | None = None) -> LoadedModel:
-    """Load `name` (alias, hub id or local path); returns the model in eval mode, frozen."""
+    """Load `name` (alias, hub id or local path); returns the model in eval mode, frozen.
+
+    With `four_bit`, `keep_bf16` (module names left unquantised) defaults to the down_proj layers that
+    the model's MEMIT hyperparameters edit."""
     set_threads()
     from transformers.utils import logging as hf_logging
 
@@ -173,9 +177,16 @@ def load_model(name: str = DEFAULT_MODEL, device: str | None = None, four_bit: b
         dtype = torch.float32 if device in ("cpu", "mps") or small else torch.bfloat16
     hit = True
     if ident.startswith("bundled:"):
+        if four_bit:
+            raise LogosError("the bundled 135m model is small enough for full precision: drop --4bit")
         model, tok, source, wid, hit = _load_bundled(dtype)
         model.to(device)
     else:
+        if four_bit and keep_bf16 is None:
+            from .hparams import load_hparams
+
+            hp = load_hparams(name)
+            keep_bf16 = [hp.rewrite_module.format(layer) for layer in hp.layers]
         model, tok, source, wid = _load_hub(ident, dtype, device, four_bit, keep_bf16 or [])
         if device != "cuda":
             model.to(device)
@@ -184,4 +195,5 @@ def load_model(name: str = DEFAULT_MODEL, device: str | None = None, four_bit: b
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
-    return LoadedModel(model, tok, name, source, wid, device, time.perf_counter() - t0, hit)
+    return LoadedModel(model, tok, name, source, wid, device, time.perf_counter() - t0, hit,
+                       four_bit=four_bit and not ident.startswith("bundled:"))

@@ -75,7 +75,7 @@ def _read_tensors(f: Path) -> dict:
                          f"{f.parent.parent}` goes back to the state before the last save") from None
 
 
-def open_state(cls, path: Path, model: str, device, write: bool, cfg):
+def open_state(cls, path: Path, model: str, device, write: bool, cfg, four_bit: bool = False):
     from .consolidate import fuse
     from .hparams import load_hparams
     from .machine import MachineConfig
@@ -85,9 +85,10 @@ def open_state(cls, path: Path, model: str, device, write: bool, cfg):
     try:
         d = read_ledger(path)
         if d is not None:
-            model = d["model"]          # a state belongs to the model it was made with
+            model = d["model"]          # a state belongs to the model it was made with, 4-bit or not
+            four_bit = bool(d.get("four_bit", False))
             cfg = MachineConfig.from_dict(d["config"])
-        lm = load_model(model, device=device)
+        lm = load_model(model, device=device, four_bit=four_bit)
         m = cls(lm, load_hparams(model), cfg)
         m.path, m._lock = path, lock
         if d is None:
@@ -163,7 +164,8 @@ def save_state(m, path: Path) -> None:
         save_tensors(path / "anchors.safetensors",
                      {f"{g}.{k}": v.contiguous() for g in groups for k, v in m.anchors[g].items()})
         write_json(path / "anchors.json", {k: v for k, v in m.anchors.items() if k not in ANCHOR_TENSORS})
-    d = {"format": FORMAT, "anchors": m.anchors is not None, "model": m.model_name, "weights_id": m.lm.weights_id, "config": m.cfg.to_dict(),
+    d = {"format": FORMAT, "anchors": m.anchors is not None, "model": m.model_name, "weights_id": m.lm.weights_id,
+         "four_bit": m.lm.four_bit, "config": m.cfg.to_dict(),
          "cycle": m.cycle, "base_ppl": m.base_ppl, "ledger": m.ledger.to_dict(),
          "edits": [{"id": e.id, "scale": e.scale, "facts": e.facts} for e in m.book.edits.values()],
          "adapters": [{"id": a["id"], "n_facts": a.get("n_facts"),

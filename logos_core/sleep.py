@@ -22,6 +22,7 @@ import time
 import torch
 
 from .audit import audit, degraded, rate
+from .branch import reset_branches
 from .consolidate import consolidate, fuse
 from .evaluate import ask_chat, contains, perplexity
 from .facts import heldout_text
@@ -32,8 +33,9 @@ from .refresh import refresh
 def _snapshot(machine) -> dict:
     """Everything a cycle may change, copied to CPU: the MLP weights, the edit book, the ledger."""
     kinds = set(machine.cfg.lora.targets)
+    # 4-bit weights never change (adapters on them are branches, restored from the adapter list)
     weights = {n: p.detach().to("cpu", copy=True) for n, p in machine.lm.model.named_parameters()
-               if n.split(".")[-2] in kinds}
+               if n.split(".")[-2] in kinds and p.is_floating_point()}
     return {"weights": weights, "edits": dict(machine.book.edits), "scales": machine.book.scales(),
             "base": dict(machine.book.base), "ledger": copy.deepcopy(machine.ledger.to_dict()),
             "adapters": list(machine.adapters)}
@@ -51,6 +53,7 @@ def _restore(machine, snap: dict) -> None:
     machine.book.recompose()
     machine.ledger = Ledger.from_dict(snap["ledger"])
     machine.adapters = list(snap["adapters"])
+    reset_branches(machine.lm.model, [a["tensors"] for a in machine.adapters])
 
 
 def _consolidate(machine, cycle: int, log: dict, progress: bool) -> None:

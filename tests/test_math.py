@@ -163,3 +163,68 @@ def test_distillation_rows_mask_the_answers_and_vanish_at_the_anchor(tiny_lm):
     with torch.no_grad():
         w.add_(torch.randn_like(w))
     assert _step_loss(tiny_lm.model, *batch, both)[0].item() > 1e-3
+
+
+def test_resumed_forward_equals_the_full_forward_with_the_same_addition(tiny_lm):
+    """compute_z runs only the blocks after L per step (resume.py): same hidden states as the whole
+    model with the vector added by a hook, on a right-padded batch."""
+    from logos_core.compute_ks import _right_pad
+    from logos_core.resume import Resume
+
+    model = tiny_lm.model
+    ids, att = _right_pad([[5, 6, 7, 8, 9], [10, 11, 12]], 0, "cpu")
+    r = Resume.build(model, 0, ids, att)
+    assert r is not None and len(r.blocks) == 2
+    add = torch.zeros(2, 5, 1)
+    add[0, 2], add[1, 1] = 1.0, 1.0
+    add = add * torch.randn(32)
+    with Trace(model, "model.layers.0", edit_output=lambda h: h + add):
+        full = model.model(input_ids=ids, attention_mask=att, use_cache=False).last_hidden_state
+    assert torch.equal(r(add), full)
+    assert not torch.equal(r(), full)                   # the addition matters downstream
+    assert Resume.build(model, 2, ids, att) is None     # nothing after the last block
+
+
+def test_graph_step_arithmetic_follows_torch_adam_and_early_stop():
+    """The captured step (graphed_z.py) writes Adam and the clamp out by hand; run eagerly here, it
+    must give the eager loop's delta (torch.optim.Adam), with and without an early stop."""
+    from logos_core.compute_z import _eager_search
+    from logos_core.graphed_z import _search
+
+    torch.manual_seed(0)
+    A, y = torch.randn(6, 4, dtype=torch.float64), torch.randn(6, dtype=torch.float64)
+    h = torch.randn(4, dtype=torch.float64)
+
+    def loss_of(d):
+        nll = ((A @ (h + d) - y) ** 2).mean()
+        return nll + 0.1 * d.norm() ** 2, nll
+
+    for steps, stop, clamp in ((30, 0.0, 10.0), (30, 0.0, 0.05), (200, 0.9, 10.0)):
+        hp = MemitHparams(layers=[0], v_lr=0.1, v_steps=steps, early_stop_loss=stop, clamp_norm=clamp)
+        max_norm = hp.clamp_norm * h.norm()
+        d_eager, hist_eager = _eager_search(loss_of, h, max_norm, hp)
+        d_graph, hist_graph, how = _search(loss_of, h, max_norm, hp, capture=False)
+        assert len(hist_graph) == len(hist_eager)
+        assert torch.allclose(d_graph, d_eager, rtol=1e-9, atol=1e-12), (steps, stop, clamp)
+    assert len(hist_eager) < 200          # the last case did stop early
+
+
+def test_adapter_branch_matches_fusing_and_comes_back_out_exactly(tiny_lm):
+    """On a 4-bit module the nightly adapter stays a side branch (branch.py): the same function as
+    W += s B A (checked here on a float module, where both can be formed), removed bit for bit."""
+    from logos_core.branch import add_branch, reset_branches
+
+    mod = tiny_lm.model.model.layers[0].mlp.down_proj           # [32, 64]
+    torch.manual_seed(1)
+    x = torch.randn(3, 5, 64)
+    ab = {"A": torch.randn(4, 64), "B": torch.randn(32, 4), "scaling": 0.5}
+    y0 = mod(x)
+    add_branch(mod, ab)
+    y1 = mod(x)
+    fused = torch.nn.functional.linear(x, mod.weight + ab["scaling"] * ab["B"] @ ab["A"])
+    assert torch.allclose(y1, fused, rtol=1e-5, atol=1e-5) and not torch.allclose(y1, y0)
+    add_branch(mod, ab, sign=-1.0)
+    assert torch.equal(mod(x), y0)
+    reset_branches(tiny_lm.model, [{"model.layers.0.mlp.down_proj": ab}])   # float: fused elsewhere, no branch
+    assert torch.equal(mod(x), y0)
+    mod._logos_branch.handle.remove()
