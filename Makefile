@@ -1,5 +1,6 @@
 # Logos: two commands do everything on a fresh machine.
-#   make reproduce [MODEL=135m] [DEVICE=auto]   every notebook on the default (paper-scale) parameters, then the figures
+#   make reproduce [MODEL=135m] [DEVICE=auto] [FOUR_BIT=1]   every notebook on the default (paper-scale)
+#                                 parameters, then the figures (FOUR_BIT: NF4 through bitsandbytes, CUDA)
 #   make test                     unit tests + notebooks on small parameters (nbval)
 SHELL := /bin/bash
 PY ?= python3
@@ -10,6 +11,9 @@ DEVICE ?= auto
 # Extra papermill arguments, e.g. PARAMS="-p N_FACTS 10 -p SEED 1"
 PARAMS ?=
 export LOGOS_CACHE ?= $(CURDIR)/.cache
+# FOUR_BIT=1 loads hub models in NF4 (bitsandbytes, `pip install -e .[cuda]`), edited down_proj in bf16
+FOUR_BIT ?=
+export LOGOS_4BIT := $(FOUR_BIT)
 export PYTHONUNBUFFERED := 1
 
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))

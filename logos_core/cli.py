@@ -50,7 +50,7 @@ def _open(args, write: bool):
     from .machine import LogosMachine, MachineConfig
 
     cfg = MachineConfig(user_name=getattr(args, "user", None)) if getattr(args, "user", None) else None
-    m = LogosMachine.open(args.state, args.model, args.device, write=write, cfg=cfg, four_bit=args.four_bit)
+    m = LogosMachine.open(args.state, args.model, args.device, write=write, cfg=cfg, four_bit=args.four_bit or None)
     if getattr(args, "user", None) and m.cfg.user_name != args.user:
         m.cfg.user_name = args.user
     return m
@@ -197,7 +197,7 @@ def _bench(args) -> int:
     from .hparams import load_hparams
     from .models import load_model
 
-    lm = load_model(args.model, device=args.device, four_bit=args.four_bit)
+    lm = load_model(args.model, device=args.device, four_bit=args.four_bit or None)
     rows = [{"step": f"load {args.model} ({'warm' if lm.cache_hit else 'cold'})", "seconds": lm.load_seconds}]
     rows += run(lm, hp=load_hparams(args.model), stats_tokens=args.stats_tokens, sleep_facts=args.sleep_facts)
     print_table(rows, args.json)

@@ -100,7 +100,7 @@ class LogosMachine:
     # -- making and opening ------------------------------------------------------------------------
     @classmethod
     def open(cls, path, model: str = "135m", device=None, write: bool = True,
-             cfg: MachineConfig | None = None, four_bit: bool = False) -> "LogosMachine":
+             cfg: MachineConfig | None = None, four_bit: bool | None = None) -> "LogosMachine":
         """The machine saved in `path`, or a new one there (with `model`). `write` takes the lock."""
         from . import persist
 

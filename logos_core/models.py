@@ -156,12 +156,15 @@ def _load_hub(ident: str, dtype: torch.dtype, device: str, four_bit: bool, keep_
     return model, tok, ident, wid
 
 
-def load_model(name: str = DEFAULT_MODEL, device: str | None = None, four_bit: bool = False,
+def load_model(name: str = DEFAULT_MODEL, device: str | None = None, four_bit: bool | None = None,
                dtype: torch.dtype | None = None, keep_bf16: list[str] | None = None) -> LoadedModel:
     """Load `name` (alias, hub id or local path); returns the model in eval mode, frozen.
 
-    With `four_bit`, `keep_bf16` (module names left unquantised) defaults to the down_proj layers that
-    the model's MEMIT hyperparameters edit."""
+    With `four_bit` (default: $LOGOS_4BIT, which `make reproduce FOUR_BIT=1` sets for the notebooks),
+    `keep_bf16` (module names left unquantised) defaults to the down_proj layers that the model's MEMIT
+    hyperparameters edit."""
+    if four_bit is None:
+        four_bit = os.environ.get("LOGOS_4BIT", "") not in ("", "0")
     set_threads()
     from transformers.utils import logging as hf_logging
 

@@ -75,7 +75,7 @@ def _read_tensors(f: Path) -> dict:
                          f"{f.parent.parent}` goes back to the state before the last save") from None
 
 
-def open_state(cls, path: Path, model: str, device, write: bool, cfg, four_bit: bool = False):
+def open_state(cls, path: Path, model: str, device, write: bool, cfg, four_bit: bool | None = None):
     from .consolidate import fuse
     from .hparams import load_hparams
     from .machine import MachineConfig
