@@ -12,6 +12,8 @@ token(s) and train it with Adam so that, in every context, the model predicts **
                + weight_decay * |delta|^2 / |h_L|^2,      subject to |delta| <= clamp * |h_L|
 
 and stop early once the object NLL falls below `early_stop_loss`. z = h_L + delta.
+Blocks 0..L do not depend on delta: they run once and each step resumes after block L (resume.py);
+on CUDA each step is one replayed graph (graphed_z.py).
 """
 from __future__ import annotations
 
