@@ -32,6 +32,17 @@ def sync():
         torch.cuda.synchronize()
 
 
+@torch.no_grad()
+def floor_seconds(lm, device: str) -> float:
+    """One forward pass over 8 x 512 random tokens, after a warm-up at the same shape (the floor)."""
+    ids = torch.randint(100, 40000, (8, 512), device=device)
+    lm.model(ids)
+    sync(); t = time.perf_counter()
+    lm.model(ids)
+    sync()
+    return time.perf_counter() - t
+
+
 def shape(tiny: bool, vocab: int):
     from transformers import LlamaConfig
 
@@ -136,12 +147,7 @@ def bf16_part(args, device: str, rows: dict) -> None:
     lm = build(args.tiny, args.tokenizer, device)
     hp = load_hparams("8b")
     hp.stats_tokens = args.stats_tokens
-    ids = torch.randint(100, 40000, (8, 512), device=device)
-    with torch.no_grad():
-        lm.model(ids)  # warm-up at the timed shape
-        sync(); t = time.perf_counter()
-        lm.model(ids)
-        sync(); rows["forward floor, 4096 tokens (s)"] = time.perf_counter() - t
+    rows["forward floor, 4096 tokens (s)"] = floor_seconds(lm, device)
     floor_tps = 4096 / rows["forward floor, 4096 tokens (s)"]
 
     text = open("data/corpus/stats_corpus.txt").read()
@@ -226,12 +232,7 @@ def four_bit_part(args, device: str, rows: dict) -> None:
     rows["4-bit: linear modules by class"] = kinds
     from logos_core.nethook import get_module
     rows["4-bit: edited down_proj weights"] = sorted({str(get_module(lm.model, n).weight.dtype) for n in keep})
-    ids = torch.randint(100, 40000, (8, 512), device=device)
-    with torch.no_grad():
-        lm.model(ids)
-        sync(); t = time.perf_counter()
-        lm.model(ids)
-        sync(); rows["4-bit: forward floor, 4096 tokens (s)"] = time.perf_counter() - t
+    rows["4-bit: forward floor, 4096 tokens (s)"] = floor_seconds(lm, device)
     show(rows, args.json)
     rows.update(machine_cycle(lm, hp, args.four_bit_facts, args.stats_tokens, device, "4-bit machine"))
     rows["4-bit: peak GPU memory, whole part (GB)"] = torch.cuda.max_memory_allocated() / 1e9

@@ -148,8 +148,8 @@ def compute_z(lm, hp, req, layer: int | None = None, graphs: bool | None = None)
         delta, nll_hist, info["graph"] = graphed_search(loss_of, h, max_norm, hp)
     if not graphs or delta is None:
         delta, nll_hist = _eager_search(loss_of, h, max_norm, hp)
-    info.update({"search_seconds": time.perf_counter() - t0 - info["prep_seconds"], "steps": len(nll_hist), "nll_start": nll_hist[0], "nll_end": nll_hist[-1],
-                 "delta_norm": delta.norm().item(), "h_norm": h.norm().item(),
+    info.update({"search_seconds": time.perf_counter() - t0 - info["prep_seconds"], "steps": len(nll_hist),
+                 "nll_start": nll_hist[0], "nll_end": nll_hist[-1], "delta_norm": delta.norm().item(), "h_norm": h.norm().item(),
                  "seconds": time.perf_counter() - t0})
     return (h + delta).detach(), info
 

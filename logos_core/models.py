@@ -198,5 +198,4 @@ def load_model(name: str = DEFAULT_MODEL, device: str | None = None, four_bit: b
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
-    return LoadedModel(model, tok, name, source, wid, device, time.perf_counter() - t0, hit,
-                       four_bit=four_bit and not ident.startswith("bundled:"))
+    return LoadedModel(model, tok, name, source, wid, device, time.perf_counter() - t0, hit, four_bit=four_bit)

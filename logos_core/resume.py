@@ -16,15 +16,14 @@ from __future__ import annotations
 import torch
 
 
-class _Stop(Exception):
-    pass
-
-
 class Resume:
     def __init__(self, h: torch.Tensor, blocks: list, kwargs: list, norm: torch.nn.Module):
         self.h, self.blocks, self.kwargs, self.norm = h, blocks, kwargs, norm
+        self.plain = None     # the output with nothing added, once the build's check has computed it
 
     def __call__(self, add: torch.Tensor | None = None) -> torch.Tensor:
+        if add is None and self.plain is not None:
+            return self.plain
         x = self.h if add is None else self.h + add
         for block, kw in zip(self.blocks, self.kwargs):
             out = block(x, **kw)
@@ -66,4 +65,5 @@ class Resume:
             mine = r()
             if not torch.allclose(mine.float(), full.float(), rtol=1e-3, atol=1e-3 * float(full.abs().max())):
                 return None
+            r.plain = mine      # compute_z's KL reference reads it instead of running the blocks again
         return r
