@@ -1,6 +1,7 @@
-"""MEMIT keys: the input of down_proj at the subject's last token, averaged over contexts.
+"""MEMIT keys: the input of down_proj at the subject's last token, averaged over contexts (or, with
+hp.key_mode "each", one column per context).
 
-    K = compute_ks(lm, hp, layer, requests)   # [n_requests, d_mlp]
+    K = compute_ks(lm, hp, layer, requests)   # [n_requests, d_mlp] (mean keys)
 
 The key is taken at the *subject's* last token (not the prompt's last token, as the original did:
 its edit fired for every person asked the same relation).
@@ -22,40 +23,62 @@ def _right_pad(seqs: list, pad_id: int, device) -> tuple:
     return ids.to(device), att.to(device)
 
 
+def _positions(lm, hp, req) -> tuple:
+    """Padded token rows of every edit context of `req` and, per row, the subject's last-token positions."""
+    enc = [subject_last_positions(lm.tok, t, req.subject) for t, _ in edit_contexts(lm.tok, req, hp)]
+    ids, att = _right_pad([e[0] for e in enc], lm.tok.pad_token_id, lm.device)
+    return ids, att, [ps for _, ps in enc]
+
+
+def _columns(x: torch.Tensor, pos: list) -> torch.Tensor:
+    """x [rows, L, d] at every (row, position): [columns, d], row by row (context 0 first)."""
+    return torch.stack([x[i, p] for i, ps in enumerate(pos) for p in ps]).float()
+
+
+def fact_keys(hp, cols: torch.Tensor) -> torch.Tensor:
+    """One fact's key columns [m, d_mlp] as the solve uses them: MEMIT's mean over contexts [1, d_mlp],
+    or (hp.key_mode "each") every context's own key, so the edit must fire in each context (chat turns
+    included) rather than only at their average. Null-space protection of a written fact uses its
+    mean key either way: its ~14 context keys are nearly one direction, and protecting each would
+    use up the free space of a layer (340 dims at the 135m model's layer 3) 14x faster."""
+    return cols if hp.key_mode == "each" else cols.mean(0, keepdim=True)
+
+
 @torch.no_grad()
 def compute_ks(lm, hp, layer: int, requests: list, out_layer: int | None = None):
-    """Keys [n, d_mlp]; with `out_layer`, also the residual stream after block `out_layer` at the
-    subject's last token of the bare prompt (context 0), [n, d_model], from the same forward pass."""
+    """Keys [m, d_mlp] (m = n requests, or every context of each with hp.key_mode "each"). With
+    `out_layer`, also the residual stream after block `out_layer` at the same positions [m, d_model]
+    (for mean keys: at the subject's last token of the bare prompt, context 0), and the request each
+    key column belongs to, [m]; all from the same forward pass."""
     module = hp.rewrite_module.format(layer)
     names = [module] if out_layer is None else [module, hp.layer_module.format(out_layer)]
-    keys, outs = [], []
-    for req in requests:
-        texts = [t for t, _ in edit_contexts(lm.tok, req, hp)]
-        enc = [subject_last_positions(lm.tok, t, req.subject) for t in texts]
-        ids, att = _right_pad([e[0] for e in enc], lm.tok.pad_token_id, lm.device)
+    keys, outs, owner = [], [], []
+    for r, req in enumerate(requests):
+        ids, att, pos = _positions(lm, hp, req)
         with TraceDict(lm.model, names, stop_at=names[-1], capture_input=True, capture_output=True) as td:
             lm.model(input_ids=ids, attention_mask=att)
-        k = [td[module].input[i, p] for i, (_, ps) in enumerate(enc) for p in ps]   # each [d_mlp]
-        keys.append(torch.stack(k).float().mean(0))
+        k = fact_keys(hp, _columns(td[module].input, pos))
+        keys.append(k)
+        owner += [r] * len(k)
         if out_layer is not None:
-            outs.append(td[names[-1]].output[0, enc[0][1][-1]].float())
-    K = torch.stack(keys)
-    return K if out_layer is None else (K, torch.stack(outs))
+            h = _columns(td[names[-1]].output, pos)
+            outs.append(h if hp.key_mode == "each" else h[len(pos[0]) - 1:len(pos[0])])
+    K = torch.cat(keys)
+    return K if out_layer is None else (K, torch.cat(outs), torch.tensor(owner))
 
 
 @torch.no_grad()
 def keys_all_layers(lm, hp, requests: list) -> dict:
-    """{layer: K [d_mlp, n]} for every edited layer, one forward pass per request (the audit and the
-    refresh need the current keys of many facts at every layer; compute_ks would run one per layer)."""
+    """{layer: K [d_mlp, n]} for every edited layer, one forward pass per request: each fact's mean key
+    over its contexts, the key null-space edits protect (memit.apply_memit keeps the same per edit).
+    The audit and the refresh need the current keys of many facts at every layer; compute_ks would
+    run one pass per layer."""
     names = [hp.rewrite_module.format(layer) for layer in hp.layers]
     per_layer = {layer: [] for layer in hp.layers}
     for req in requests:
-        texts = [t for t, _ in edit_contexts(lm.tok, req, hp)]
-        enc = [subject_last_positions(lm.tok, t, req.subject) for t in texts]
-        ids, att = _right_pad([e[0] for e in enc], lm.tok.pad_token_id, lm.device)
+        ids, att, pos = _positions(lm, hp, req)
         with TraceDict(lm.model, names, stop_at=names[-1], capture_input=True) as td:
             lm.model(input_ids=ids, attention_mask=att)
         for layer, name in zip(hp.layers, names):
-            k = [td[name].input[i, p] for i, (_, ps) in enumerate(enc) for p in ps]
-            per_layer[layer].append(torch.stack(k).float().mean(0))
+            per_layer[layer].append(_columns(td[name].input, pos).mean(0))
     return {layer: torch.stack(ks, 1) for layer, ks in per_layer.items()} if requests else {}

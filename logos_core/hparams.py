@@ -34,6 +34,8 @@ class MemitHparams:
     n_chat_contexts: int = 2        # chat turns the prompt is also optimised in (chat recall)
     n_own_questions: int = 1        # of those chat turns, how many ask in the relation's own wordings
     n_anon_contexts: int = 0        # chat turns answered without repeating the name (contexts.py)
+    key_mode: str = "mean"          # "mean": one key per fact (MEMIT); "each": a column per context
+    protect_keys: str = "mean"      # what later null-space edits protect of this one: "mean" or "each" key
     stats_tokens: int = 100_000     # tokens of text behind E[k k^T]
     nullspace_threshold: float = 1e-2  # AlphaEdit: eigenvalues below this x the largest are "free"
     nullspace_l2: float = 1.0       # ridge term of the projected solve (nullspace.py), in key units^2

@@ -11,6 +11,9 @@ from the first to the last, with the current (partly edited) weights:
 
 where C = E[k k^T] over ordinary text (stats.py) and lambda = hp.mom2_weight. The solve keeps
 W k ~ unchanged for ordinary keys while moving W k_i toward its target for the new keys.
+With hp.key_mode "each", K has a column per context (chat turns included) and each column its own
+target, its context's h_L plus the delta compute_z found: the edit must fire in every context, not
+only at the contexts' mean key (compute_ks.fact_keys).
 """
 from __future__ import annotations
 
@@ -87,12 +90,18 @@ def apply_memit(lm, hp, requests: list, stats: dict, facts: list | None = None,
     Z = torch.stack(zs).T                                   # [d_model, n]
     t_z = clock.lap("z")
     deltas, before, keys = {}, {}, {}
+    T = Z                   # the h_L each key column must reach
     for i, layer in enumerate(hp.layers):
         # keys at this layer and the current h_L, from one forward pass with the weights as edited so far
-        K, H = compute_ks(lm, hp, layer, requests, out_layer=hp.layers[-1])
-        K, H = K.T, H.T                                     # [d_mlp, n], [d_model, n]
+        K, H, owner = compute_ks(lm, hp, layer, requests, out_layer=hp.layers[-1])
+        K, H = K.T, H.T                                     # [d_mlp, m], [d_model, m]
         clock.lap("keys")
-        R = (Z - H) / (len(hp.layers) - i)
+        if i == 0 and hp.key_mode == "each":
+            # compute_z trained one delta, added at the subject in every context: each context's
+            # column must reach its own unedited h_L plus that delta (context 0's h is z's base)
+            first = torch.tensor([int((owner == r).nonzero()[0]) for r in range(len(requests))])
+            T = H + (Z - H[:, first])[:, owner]
+        R = (T - H) / (len(hp.layers) - i)
         if projectors is None:
             U, V = solve_factors(R, K, stats[layer], hp.mom2_weight)
         else:
@@ -108,6 +117,10 @@ def apply_memit(lm, hp, requests: list, stats: dict, facts: list | None = None,
         before[layer] = w.detach().clone()
         with torch.no_grad():
             w.add_(dW.to(device=w.device, dtype=w.dtype))
+        # the keys later null-space edits protect: one mean key per fact unless hp.protect_keys is
+        # "each" (every context's key: exact in chat too, but 14x the rank; compute_ks.fact_keys)
+        if hp.key_mode == "each" and hp.protect_keys != "each":
+            K = torch.stack([K[:, (owner == r).to(K.device)].mean(1) for r in range(len(requests))], 1)
         keys[layer] = K.float().cpu()
         clock.lap("write")
     info = {"seconds": time.perf_counter() - t0, "z_seconds": t_z, "z": z_info, **clock.totals}

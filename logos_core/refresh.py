@@ -30,11 +30,11 @@ def refresh(machine, keys: list, cycle: int, projected: bool = True) -> list:
     if not todo:
         return []
     healthy = [e for k, e in led.entries.items() if k not in set(todo)]
-    current = {}          # key -> {layer: [d_mlp]}: keys of the facts to leave alone, as they are now
+    current = {}          # key -> {layer: [d_mlp, m]}: keys of the facts to leave alone, as they are now
     if projected and healthy:
         # current keys (earlier edits moved the lower layers' outputs since these facts were written)
         K = keys_all_layers(machine.lm, machine.hp, [Request.from_fact(e.fact) for e in healthy])
-        current = {e.key: {l: K[l][:, i] for l in K} for i, e in enumerate(healthy)}
+        current = {e.key: {l: K[l][:, i:i + 1] for l in K} for i, e in enumerate(healthy)}
     done = []
     for k in todo:
         entry = led.entries[k]
@@ -42,11 +42,11 @@ def refresh(machine, keys: list, cycle: int, projected: bool = True) -> list:
         if projected:
             P = machine.projectors()
             cols = [v for kk, v in current.items() if not same_person(led.entries[kk].fact, entry.fact)]
-            keep = {l: torch.stack([c[l] for c in cols], 1) for l in machine.hp.layers} if cols else None
+            keep = {l: torch.cat([c[l] for c in cols], 1) for l in machine.hp.layers} if cols else None
         new = apply_memit(machine.lm, machine.hp, [Request.from_fact(entry.fact)], machine.stats(),
                           [entry.fact], projectors=P, keep_keys=keep)
         book.add(new)
-        current[k] = {l: new.keys[l][:, 0].to(machine.lm.device) for l in new.keys}   # now healthy: protect it
+        current[k] = {l: new.keys[l].to(machine.lm.device) for l in new.keys}   # now healthy: protect it
         merged = merge(book, entry.edit, new)
         led.rewrite(k, merged.id, cycle, "refresh")
         done.append(k)

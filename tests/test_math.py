@@ -228,3 +228,39 @@ def test_adapter_branch_matches_fusing_and_comes_back_out_exactly(tiny_lm):
     reset_branches(tiny_lm.model, [{"model.layers.0.mlp.down_proj": ab}])   # float: fused elsewhere, no branch
     assert torch.equal(mod(x), y0)
     mod._logos_branch.handle.remove()
+
+
+def test_each_context_key_reaches_its_own_target(tiny_lm, bank):
+    """hp.key_mode "each": a key column per context, each moved to its context's h_L plus compute_z's
+    delta. With one edited layer, P = I and a vanishing ridge the solve is exact, so the edited layer's
+    output at every context's subject token lands on its target; MEMIT's mean key (the default) lands
+    only the average, and the edit keeps one mean key per fact for later null-space protection."""
+    from logos_core.compute_ks import compute_ks
+    from logos_core.memit import apply_memit
+
+    hp = dataclasses.replace(MemitHparams(), layers=[1], v_steps=3, n_raw_contexts=2, n_chat_contexts=2,
+                             nullspace_l2=1e-10, key_mode="each")
+    req = Request.from_fact(bank.facts[0])
+    K_mean, H_mean, _ = compute_ks(tiny_lm, dataclasses.replace(hp, key_mode="mean"), 1, [req], out_layer=1)
+    K, H, owner = compute_ks(tiny_lm, hp, 1, [req], out_layer=1)
+    assert K.shape[0] == len(owner) > 3 * 2 and torch.equal(owner, torch.zeros_like(owner))
+    assert torch.allclose(K.mean(0), K_mean[0], atol=1e-6) and torch.equal(H[0], H_mean[0])
+    w = tiny_lm.model.model.layers[1].mlp.down_proj.weight
+    w0 = w.detach().clone()
+    for mode in ("each", "mean"):
+        w.data.copy_(w0)
+        e = apply_memit(tiny_lm, dataclasses.replace(hp, key_mode=mode), [req], {},
+                        projectors={1: torch.eye(64, dtype=torch.float64)})
+        assert e.keys[1].shape == (64, 1) and torch.allclose(e.keys[1][:, 0], K_mean[0], atol=1e-6)
+        _, H_after, _ = compute_ks(tiny_lm, hp, 1, [req], out_layer=1)
+        delta = H_after[0] - H[0]                       # what the edit added at the bare prompt
+        err = (H_after - (H + delta)).norm(dim=1) / delta.norm()
+        if mode == "each":
+            assert err.max() < 1e-3, err                # every context got the same delta
+        else:
+            assert err.max() > 1e-2, err                # the mean key alone does not
+    w.data.copy_(w0)
+    e = apply_memit(tiny_lm, dataclasses.replace(hp, protect_keys="each"), [req], {},
+                    projectors={1: torch.eye(64, dtype=torch.float64)})
+    assert torch.allclose(e.keys[1], K.T, atol=1e-6)    # every context's key kept for protection
+    w.data.copy_(w0)

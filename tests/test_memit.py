@@ -1,10 +1,11 @@
 """Wake on the real bundled model: MEMIT edits recalled in raw completion and in chat, side effects bounded.
 
-The wake issue asks for chat recall >= 0.9 after 10 sequential edits; on these facts we measure 0.6
-(raw 1.0), so this test guards what we reach (chat >= 0.5) and the issue stays open until the bar is
-met; the side-effect limits are the issue's own. The batch-of-20 numbers come from
-benchmarks/wake_acceptance.py (too slow for CI). Every edit is removed at the end, which restores
-the original weights exactly (edits.py), so the shared model stays clean.
+The wake issue's bar, with the default hyperparameters and edits written as the machine writes them
+(null-space constrained, each new edit leaving the earlier facts' keys alone): after 10 facts edited
+one at a time, raw and chat recall >= 0.9 over all 10, locality >= 0.95, bleed <= 0.1, drift <= 5%.
+benchmarks/wake_acceptance.py measures the same on three samples (chat 0.9 / 0.9 / 1.0) and the
+batch of 20 (too slow for CI). Every edit is removed at the end, which restores the original weights
+exactly (edits.py), so the shared model stays clean.
 """
 import pytest
 import torch
@@ -15,6 +16,7 @@ from logos_core.edits import EditBook
 from logos_core.facts import heldout_text, load_locality
 from logos_core.hparams import load_hparams
 from logos_core.memit import apply_memit
+from logos_core.nullspace import null_projectors
 from logos_core.stats import layer_stats
 
 PPL_TOKENS = 4096
@@ -24,9 +26,10 @@ PPL_TOKENS = 4096
 def wake(lm, bank):
     hp = load_hparams("135m")
     stats = layer_stats(lm, hp, progress=False)
+    projectors = null_projectors(lm, hp, stats)
     ev = E.Evaluator(lm, load_locality(), bank.bystanders, bank.relations, heldout_text(), ppl_tokens=PPL_TOKENS)
     ev.baseline()
-    return hp, stats, ev
+    return hp, stats, projectors, ev
 
 
 def _check(m: dict, label: str):
@@ -38,17 +41,20 @@ def _check(m: dict, label: str):
 
 @pytest.mark.slow
 def test_ten_facts_one_at_a_time(lm, bank, wake):
-    hp, stats, ev = wake
+    hp, stats, projectors, ev = wake
     facts = bank.sample(10, seed=1)
     w0 = {l: lm.model.model.layers[l].mlp.down_proj.weight.detach().clone() for l in hp.layers}
-    book = EditBook(lm, hp)
+    book, keep = EditBook(lm, hp), {}
     try:
         for f in facts:
-            book.add(apply_memit(lm, hp, [Request.from_fact(f)], stats, [f]))
+            e = book.add(apply_memit(lm, hp, [Request.from_fact(f)], stats, [f], projectors=projectors,
+                                     keep_keys=keep or None))
+            for layer, K in e.keys.items():     # the facts written so far are protected from the next edit
+                keep[layer] = torch.cat([keep[layer], K], 1) if layer in keep else K
         m = ev.measure(facts)
         _check(m, "sequential 10")
         assert m["raw"] >= 0.9, list(zip([f.object for f in facts], m["raw_answers"]))
-        assert m["chat"] >= 0.5, list(zip([f.object for f in facts], m["chat_answers"]))
+        assert m["chat"] >= 0.9, list(zip([f.object for f in facts], m["chat_answers"]))
     finally:
         for eid in list(book.edits):
             book.remove(eid)
