@@ -39,8 +39,9 @@ def fact_keys(hp, cols: torch.Tensor) -> torch.Tensor:
     """One fact's key columns [m, d_mlp] as the solve uses them: MEMIT's mean over contexts [1, d_mlp],
     or (hp.key_mode "each") every context's own key, so the edit must fire in each context (chat turns
     included) rather than only at their average. Null-space protection of a written fact uses its
-    mean key either way: its ~14 context keys are nearly one direction, and protecting each would
-    use up the free space of a layer (340 dims at the 135m model's layer 3) 14x faster."""
+    mean key either way unless hp.protect_keys is "each": its ~14 context keys are nearly one
+    direction, and protecting each would use up the free space of a layer (340 dims at the 135m
+    model's layer 3) 14x faster."""
     return cols if hp.key_mode == "each" else cols.mean(0, keepdim=True)
 
 
@@ -70,7 +71,8 @@ def compute_ks(lm, hp, layer: int, requests: list, out_layer: int | None = None)
 @torch.no_grad()
 def keys_all_layers(lm, hp, requests: list) -> dict:
     """{layer: K [d_mlp, n]} for every edited layer, one forward pass per request: each fact's mean key
-    over its contexts, the key null-space edits protect (memit.apply_memit keeps the same per edit).
+    over its contexts, the key null-space edits protect (apply_memit keeps the same per edit unless
+    hp.protect_keys is "each").
     The audit and the refresh need the current keys of many facts at every layer; compute_ks would
     run one pass per layer."""
     names = [hp.rewrite_module.format(layer) for layer in hp.layers]
