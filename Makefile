@@ -21,7 +21,7 @@ IPYNB := $(NOTEBOOKS:.py=.ipynb)
 EXECUTED := $(patsubst notebooks/%.py,notebooks/_out/%.ipynb,$(NOTEBOOKS))
 CI_NOTEBOOKS := $(patsubst notebooks/%.py,tests/notebooks/%.ipynb,$(NOTEBOOKS))
 
-.PHONY: setup test unit nbval reproduce notebooks figures bench lab clean nbval-refresh
+.PHONY: setup warm test unit nbval reproduce notebooks figures bench lab clean nbval-refresh
 
 $(BIN)/logos: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -62,9 +62,18 @@ unit: setup
 nbval: setup
 	$(BIN)/pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(CI_NOTEBOOKS)
 
-test: setup
-	$(BIN)/pytest -q tests
-	$(BIN)/pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(CI_NOTEBOOKS)
+# The bundled model's warm copy, its covariance statistics and null-space projectors, made once here
+# rather than by both test processes below at the same time.
+warm: setup
+	$(BIN)/python -c "from logos_core.models import load_model; from logos_core.hparams import load_hparams; \
+	from logos_core.stats import layer_stats; from logos_core.nullspace import null_projectors; \
+	lm = load_model('135m'); hp = load_hparams('135m'); null_projectors(lm, hp, layer_stats(lm, hp))"
+
+# The unit tests and the notebooks side by side, one thread each: most of their time is greedy
+# generation token by token, which a second thread speeds up little, so on the 2-core CI machine
+# two one-thread processes finish sooner than one two-thread process doing both in turn.
+test: warm
+	LOGOS_THREADS=1 $(MAKE) -j2 --output-sync=target unit nbval
 
 # Re-make the committed small-parameter notebooks that nbval checks (after editing a notebook).
 tests/notebooks/%.ipynb: notebooks/%.ipynb notebooks/params/%.ci.yml | setup

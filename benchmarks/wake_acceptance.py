@@ -14,30 +14,14 @@ import dataclasses
 import json
 import time
 
-import torch
-
 from logos_core import evaluate as E
-from logos_core.contexts import Request
-from logos_core.edits import EditBook
+from logos_core.experiments import write_facts
 from logos_core.facts import heldout_text, load_bank, load_locality
 from logos_core.hparams import load_hparams
-from logos_core.memit import apply_memit
 from logos_core.models import load_model
 from logos_core.nullspace import null_projectors
 from logos_core.report import save_results
 from logos_core.stats import layer_stats
-
-
-def write(lm, hp, stats, facts, batch: bool, projectors) -> EditBook:
-    book, keep = EditBook(lm, hp), {}
-    groups = [facts] if batch else [[f] for f in facts]
-    for g in groups:
-        e = apply_memit(lm, hp, [Request.from_fact(f) for f in g], stats, g, projectors=projectors,
-                        keep_keys=keep if projectors is not None else None)
-        book.add(e)
-        for layer, K in e.keys.items():   # the facts written so far are protected from the next edit
-            keep[layer] = K if layer not in keep else torch.cat([keep[layer], K], 1)
-    return book
 
 
 def main():
@@ -62,7 +46,7 @@ def main():
             runs.append((f"batch_20_seed{seed}", bank.sample(20, seed=seed + 1), True))
         for name, facts, batch in runs:
             t0 = time.perf_counter()
-            book = write(lm, hp, stats, facts, batch, P)
+            book = write_facts(lm, hp, stats, facts, batch=batch, projectors=P)
             secs = (time.perf_counter() - t0) / (1 if batch else len(facts))
             m = ev.measure(facts)
             out[name] = {**E.summary(m), "seconds_per_edit": secs, "delta_norm_rel": book.total_delta_norm(),

@@ -45,6 +45,16 @@ def fact_keys(hp, cols: torch.Tensor) -> torch.Tensor:
     return cols if hp.key_mode == "each" else cols.mean(0, keepdim=True)
 
 
+def protected_keys(hp, K: torch.Tensor, owner: torch.Tensor) -> torch.Tensor:
+    """The columns later null-space edits protect for some facts: K [d_mlp, m] their key columns,
+    owner [m] the fact of each column (0..n-1, in order). Every column when hp.key_mode and
+    hp.protect_keys are both "each", else one mean key per fact [d_mlp, n] (fact_keys says why)."""
+    if hp.key_mode == "each" and hp.protect_keys == "each":
+        return K
+    owner = owner.to(K.device)
+    return torch.stack([K[:, owner == r].mean(1) for r in range(int(owner.max()) + 1)], 1)
+
+
 @torch.no_grad()
 def compute_ks(lm, hp, layer: int, requests: list, out_layer: int | None = None):
     """Keys [m, d_mlp] (m = n requests, or every context of each with hp.key_mode "each"). With
@@ -70,9 +80,9 @@ def compute_ks(lm, hp, layer: int, requests: list, out_layer: int | None = None)
 
 @torch.no_grad()
 def keys_all_layers(lm, hp, requests: list) -> dict:
-    """{layer: K [d_mlp, n]} for every edited layer, one forward pass per request: each fact's mean key
-    over its contexts, the key null-space edits protect (apply_memit keeps the same per edit unless
-    hp.protect_keys is "each").
+    """{layer: K [d_mlp, n]} for every edited layer, one forward pass per request: the keys null-space
+    edits protect (protected_keys: each fact's mean key over its contexts by default), as apply_memit
+    keeps them per edit.
     The audit and the refresh need the current keys of many facts at every layer; compute_ks would
     run one pass per layer."""
     names = [hp.rewrite_module.format(layer) for layer in hp.layers]
@@ -82,5 +92,6 @@ def keys_all_layers(lm, hp, requests: list) -> dict:
         with TraceDict(lm.model, names, stop_at=names[-1], capture_input=True) as td:
             lm.model(input_ids=ids, attention_mask=att)
         for layer, name in zip(hp.layers, names):
-            per_layer[layer].append(_columns(td[name].input, pos).mean(0))
-    return {layer: torch.stack(ks, 1) for layer, ks in per_layer.items()} if requests else {}
+            cols = _columns(td[name].input, pos).T
+            per_layer[layer].append(protected_keys(hp, cols, torch.zeros(cols.shape[1], dtype=torch.long)))
+    return {layer: torch.cat(ks, 1) for layer, ks in per_layer.items()} if requests else {}

@@ -4,6 +4,7 @@
     rows = maintenance(machine, facts, ev, cycles=4)      # paper 5: recall per sleep cycle
     rows = graduated(machine, facts, ev, cycles=4)        # paper 6: stage and scale per fact per cycle
     rows = lifelong(machine, facts, ev, days=20)          # issue 7: wake each day, sleep each night
+    book = write_facts(lm, hp, stats, facts, projectors=P) # wake alone: MEMIT edits, no machine
 """
 from __future__ import annotations
 
@@ -32,6 +33,31 @@ def fresh_machine(model: str, device, bank, *, hparams: dict | None = None, lr: 
                                    **{k: (tuple(v) if isinstance(v, list) else v) for k, v in (lora or {}).items()})
     machine_cfg = MachineConfig(ppl_tokens=ppl_tokens, lora=lora_cfg, **cfg)
     return LogosMachine(lm, dataclasses.replace(load_hparams(model), **(hparams or {})), machine_cfg), ev
+
+
+def write_facts(lm, hp, stats, facts: list, *, batch: bool = False, projectors: dict | None = None):
+    """Write `facts` with MEMIT, one edit per fact (or one for all with `batch`), and return the
+    EditBook holding the edits (removing them all restores the weights exactly). With `projectors`
+    every edit is null-space constrained and leaves the keys of the facts written before it alone,
+    as the machine's wake writes them."""
+    import torch
+
+    from .contexts import Request
+    from .edits import EditBook
+    from .memit import apply_memit
+
+    book, keep = EditBook(lm, hp), {}
+    try:
+        for group in ([facts] if batch else [[f] for f in facts]):
+            e = book.add(apply_memit(lm, hp, [Request.from_fact(f) for f in group], stats, group,
+                                     projectors=projectors, keep_keys=keep if projectors is not None else None))
+            for layer, K in e.keys.items():
+                keep[layer] = torch.cat([keep[layer], K], 1) if layer in keep else K
+    except BaseException:   # a failed write leaves the weights as they were, not half edited
+        for eid in list(book.edits):
+            book.remove(eid)
+        raise
+    return book
 
 
 def evaluator(lm, bank, ppl_tokens: int = 4096, n_locality: int = 0):

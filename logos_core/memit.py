@@ -22,7 +22,7 @@ import weakref
 
 import torch
 
-from .compute_ks import compute_ks
+from .compute_ks import compute_ks, protected_keys
 from .compute_z import compute_z
 from .edits import Edit, LowRank
 from .nethook import get_module
@@ -99,7 +99,8 @@ def apply_memit(lm, hp, requests: list, stats: dict, facts: list | None = None,
         if i == 0 and hp.key_mode == "each":
             # compute_z trained one delta, added at the subject in every context: each context's
             # column must reach its own unedited h_L plus that delta (context 0's h is z's base)
-            first = torch.tensor([int((owner == r).nonzero()[0]) for r in range(len(requests))])
+            counts = torch.bincount(owner, minlength=len(requests))
+            first = torch.cumsum(counts, 0) - counts       # each request's columns are contiguous
             T = H + (Z - H[:, first])[:, owner]
         R = (T - H) / (len(hp.layers) - i)
         if projectors is None:
@@ -119,9 +120,7 @@ def apply_memit(lm, hp, requests: list, stats: dict, facts: list | None = None,
             w.add_(dW.to(device=w.device, dtype=w.dtype))
         # the keys later null-space edits protect: one mean key per fact unless hp.protect_keys is
         # "each" (every context's key: exact in chat too, but 14x the rank; compute_ks.fact_keys)
-        if hp.key_mode == "each" and hp.protect_keys != "each":
-            K = torch.stack([K[:, (owner == r).to(K.device)].mean(1) for r in range(len(requests))], 1)
-        keys[layer] = K.float().cpu()
+        keys[layer] = protected_keys(hp, K, owner).float().cpu()
         clock.lap("write")
     info = {"seconds": time.perf_counter() - t0, "z_seconds": t_z, "z": z_info, **clock.totals}
     return Edit(deltas=deltas, facts=[f.to_dict() for f in (facts or [])], info=info, weights_before=before,

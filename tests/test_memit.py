@@ -11,11 +11,9 @@ import pytest
 import torch
 
 from logos_core import evaluate as E
-from logos_core.contexts import Request
-from logos_core.edits import EditBook
+from logos_core.experiments import write_facts
 from logos_core.facts import heldout_text, load_locality
 from logos_core.hparams import load_hparams
-from logos_core.memit import apply_memit
 from logos_core.nullspace import null_projectors
 from logos_core.stats import layer_stats
 
@@ -44,13 +42,8 @@ def test_ten_facts_one_at_a_time(lm, bank, wake):
     hp, stats, projectors, ev = wake
     facts = bank.sample(10, seed=1)
     w0 = {l: lm.model.model.layers[l].mlp.down_proj.weight.detach().clone() for l in hp.layers}
-    book, keep = EditBook(lm, hp), {}
+    book = write_facts(lm, hp, stats, facts, projectors=projectors)
     try:
-        for f in facts:
-            e = book.add(apply_memit(lm, hp, [Request.from_fact(f)], stats, [f], projectors=projectors,
-                                     keep_keys=keep or None))
-            for layer, K in e.keys.items():     # the facts written so far are protected from the next edit
-                keep[layer] = torch.cat([keep[layer], K], 1) if layer in keep else K
         m = ev.measure(facts)
         _check(m, "sequential 10")
         assert m["raw"] >= 0.9, list(zip([f.object for f in facts], m["raw_answers"]))
