@@ -38,7 +38,8 @@ class MemitHparams:
     protect_keys: str = "mean"      # what later null-space edits protect of this one: "mean" or "each" key
     stats_tokens: int = 100_000     # tokens of text behind E[k k^T]
     nullspace_threshold: float = 1e-2  # AlphaEdit: eigenvalues below this x the largest are "free"
-    nullspace_l2: float = 1.0       # ridge term of the projected solve (nullspace.py), in key units^2
+    nullspace_l2: float = 1.0       # ridge of the projected solve (nullspace.py), in key units^2; 135m: 30,
+                                    # so a key per context does not fit how its contexts differ (README)
     source: str = ""                # where these numbers come from
 
     def to_dict(self) -> dict:
