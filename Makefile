@@ -65,9 +65,7 @@ nbval: setup
 # The bundled model's warm copy, its covariance statistics and null-space projectors, made once here
 # rather than by both test processes below at the same time.
 warm: setup
-	$(BIN)/python -c "from logos_core.models import load_model; from logos_core.hparams import load_hparams; \
-	from logos_core.stats import layer_stats; from logos_core.nullspace import null_projectors; \
-	lm = load_model('135m'); hp = load_hparams('135m'); null_projectors(lm, hp, layer_stats(lm, hp))"
+	$(BIN)/logos warm --model 135m
 
 # The unit tests and the notebooks side by side, one thread each: the thread count the committed
 # CI notebooks and test_memit's sample were measured at (thread count changes float sums, and greedy

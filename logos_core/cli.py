@@ -8,6 +8,7 @@
     logos chat                                  a conversation (/sleep, /facts, /forget NAME, /quit)
     logos recover                               go back to the state before the last save
     logos bench                                 time each step beside the forward pass
+    logos warm                                  make the model's caches (weights, statistics, projectors)
 
 All take --state DIR (default ~/.logos/default, or $LOGOS_STATE) and --model. Progress goes to stderr.
 """
@@ -204,6 +205,26 @@ def _bench(args) -> int:
     return 0
 
 
+def _warm(args) -> int:
+    # Everything a first edit waits for, made once: the converted weights, the second-moment
+    # statistics of the edited layers and their null-space projectors (each cached under LOGOS_CACHE).
+    # Worth doing before several processes start on one model, so they don't all build the same files.
+    import time
+
+    from .hparams import load_hparams
+    from .models import load_model
+    from .nullspace import free_dims, null_projectors
+    from .stats import layer_stats
+
+    t = time.perf_counter()
+    lm = load_model(args.model, device=args.device, four_bit=args.four_bit or None)
+    hp = load_hparams(args.model)
+    P = null_projectors(lm, hp, layer_stats(lm, hp))
+    _say(f"warm: {args.model} on {lm.device}, statistics and projectors of layers {hp.layers} ready "
+         f"(free dimensions {[free_dims(P[l]) for l in hp.layers]}) in {time.perf_counter() - t:.0f} s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .persist import default_state_dir
 
@@ -241,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--stats-tokens", type=int, default=20480, help="tokens for the statistics row")
     b.add_argument("--sleep-facts", type=int, default=0,
                    help="also wake this many facts and time one sleep cycle on them (20: ~15 min on 2 CPU cores)")
+    add("warm", _warm, "make the model's caches once: weights, covariance statistics, null-space projectors",
+        state=False)
     return p
 
 

@@ -69,24 +69,26 @@ def draw_05(payload: dict, out_dir: Path) -> list:
     res, paths = payload["results"], []
     cap = pd.concat([pd.DataFrame(rows).assign(arm=arm) for arm, rows in res["capacity"].items()])
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    color = {arm: f"C{i}" for i, arm in enumerate(res["capacity"])}   # one colour per arm in both panels
     for metric, style in (("raw", "-"), ("chat", ":")):
-        for arm, df in cap.groupby("arm"):
-            axes[0].plot(df["n"], df[metric], style, marker="o", label=f"{arm}, {metric}")
+        for arm, df in cap.groupby("arm", sort=False):
+            axes[0].plot(df["n"], df[metric], style, marker="o", color=color[arm], label=f"{arm}, {metric}")
     axes[0].axhline(0.9, color="grey", lw=0.8)
     axes[0].set(title="Recall of all facts so far", xlabel="facts written", ylabel="recall", ylim=(-0.05, 1.05))
     axes[0].legend(fontsize=8)
-    sns.lineplot(data=cap, x="n", y="delta_norm", hue="arm", marker="o", ax=axes[1])
+    sns.lineplot(data=cap, x="n", y="delta_norm", hue="arm", palette=color, marker="o", ax=axes[1])
     axes[1].set(title="Edited-weight norm growth", xlabel="facts written", ylabel="|sum of edits| / |W|")
     paths.append(_save(fig, out_dir, "05_capacity"))
     conv = pd.concat([pd.DataFrame(rows).assign(arm=arm) for arm, rows in res["convergence"].items()])
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    color = {arm: f"C{i}" for i, arm in enumerate(res["convergence"])}
     for metric, style in (("raw", "-"), ("chat", ":")):
-        for arm, df in conv.groupby("arm"):
-            axes[0].plot(df["cycle"], df[metric], style, marker="o", label=f"{arm}, {metric}")
+        for arm, df in conv.groupby("arm", sort=False):
+            axes[0].plot(df["cycle"], df[metric], style, marker="o", color=color[arm], label=f"{arm}, {metric}")
     axes[0].set(title="Recall per sleep cycle", xlabel="sleep cycle", ylabel="recall", ylim=(-0.05, 1.05))
     axes[0].legend(fontsize=8)
     long = conv.melt(id_vars=["cycle", "arm"], value_vars=["locality", "ppl_drift"], var_name="metric")
-    sns.lineplot(data=long, x="cycle", y="value", hue="arm", style="metric", marker="o", ax=axes[1])
+    sns.lineplot(data=long, x="cycle", y="value", hue="arm", palette=color, style="metric", marker="o", ax=axes[1])
     axes[1].set(title="Side effects per sleep cycle", xlabel="sleep cycle", ylabel="locality / perplexity drift")
     for ax in axes:
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))

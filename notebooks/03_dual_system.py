@@ -133,6 +133,14 @@ for p in draw("03_dual_system", {"results": results}, resolve(FIG_DIR)):
 #   chat and 0.35 to reworded questions, and every answer reads 1.9x the prompt tokens.
 # - On disk, edits cost ~75 KB per fact (kept as rank-1 factors per layer); each night's LoRA adapter
 #   (rank 16 on every MLP projection of 30 layers, float32) is 12.5 MB.
+# - At the default 20 facts (float32 on one H200, session 9, without the RAG arm, whose embedding
+#   package is not on that machine; the call's time ran out before the Logos arm;
+#   `data/results/h200_run/session9/03_dual_system.log`): MEMIT only fell to chat and raw 0.70 by the
+#   end of the day and stayed there over 3 nights; null-space MEMIT held chat 1.00 and raw 0.95 at the
+#   end of the day and chat 1.00, raw 0.95 after 3 nights; LoRA only answered nothing during the day
+#   and chat 1.00, raw 0.45 after the first night. So at 20 facts the null-space edits alone kept what
+#   plain MEMIT lost. (The 10-fact CPU run above had null-space MEMIT at chat 0.70: other facts, other
+#   device; we have not separated the two.)
 # %% tags=["NBVAL_CHECK_OUTPUT"]
 for arm, g in df.groupby("arm", sort=False):
     day_end, night = g.iloc[CONVERSATIONS - 1], g.iloc[-1]
