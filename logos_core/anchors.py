@@ -1,6 +1,6 @@
 """Anchors: what the model did *before any memory was written*, replayed in every consolidation.
 
-    anchors = make_anchors(lm, cfg)      # once, at the first sleep, before any adapter is fused
+    anchors = birth_anchors(lm, **settings)   # once, at the first sleep, before any adapter is fused (cached)
     consolidate(lm, facts, cfg, anchors)
 
 Replaying the *current* model's behaviour lets drift compound: after one cycle the model already says
@@ -170,3 +170,82 @@ def make_anchors(lm, n_replay: int = 40, n_text: int = 16, per_relation: int = 4
     know_t = answer_targets(lm, know_chat, know_raw)
     return {"replay": [{"question": q, "answer": a} for q, a in replay], "raw": raw, "contrast": contrast,
             "text": text, "know": know_t}
+
+
+# -- kept on disk ------------------------------------------------------------------------------------
+ANCHOR_TENSORS = ("text", "know")   # anchor groups held as tensors (text_targets), the rest is JSON
+
+
+def write_anchors(anchors: dict, json_path, tensor_path) -> None:
+    """Anchors as safetensors (the distributions) plus JSON (the texts), each written atomically; the
+    JSON goes last, so its presence means both are complete."""
+    from .atomic import save_tensors, write_json
+
+    groups = [g for g in ANCHOR_TENSORS if anchors.get(g)]
+    save_tensors(tensor_path, {f"{g}.{k}": v for g in groups for k, v in anchors[g].items()})
+    write_json(json_path, {k: v for k, v in anchors.items() if k not in ANCHOR_TENSORS})
+
+
+def join_anchors(doc: dict, tensors: dict) -> dict:
+    """The inverse of write_anchors, from the JSON document and the safetensors' tensors."""
+    a = dict(doc)
+    for key, v in tensors.items():
+        group, _, name = key.rpartition(".")     # "know.top_ids"; states from before 'know': "top_ids"
+        a.setdefault(group or "text", {})[name] = v
+    return a
+
+
+def weights_fingerprint(lm) -> str:
+    """A hash of every parameter at up to 4096 evenly spaced entries. An edit (rank-one updates touch
+    every entry) or a fused adapter changes it; the model as loaded always gives the same one."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name, p in lm.model.named_parameters():
+        flat = p.detach().reshape(-1)
+        sample = flat[::max(1, flat.numel() // 4096)].contiguous().cpu()
+        h.update(f"{name}:{tuple(p.shape)}:{p.dtype}".encode())
+        h.update(sample.view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def _recipe_id(kw: dict) -> str:
+    """What the anchors depend on besides the weights: the arguments and the code and data that turn
+    them into anchors (a change to any of these files makes a new cache entry, never a stale hit)."""
+    import hashlib
+    import json
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256(json.dumps(kw, sort_keys=True).encode())
+    for f in (here / "anchors.py", here / "consolidate.py", here / "evaluate.py", here / "relations.py",
+              here / "chat.py", here.parent / "data" / "facts" / "replay_knowledge.json"):
+        if f.exists():
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def birth_anchors(lm, **kw) -> dict:
+    """make_anchors(lm, **kw), cached under $LOGOS_CACHE/anchors/: the birth model's answers and
+    distributions are the same for every memory started on the same weights with the same settings
+    (each notebook arm, each test, each `logos` state), and making them is most of a first sleep on
+    a CPU (hundreds of greedy answers). Keyed by the weights as they are now (weights_fingerprint),
+    so anchors are never taken from a cache made on other weights."""
+    from safetensors.torch import load_file
+
+    from .models import cache_dir
+
+    d = cache_dir() / "anchors" / lm.weights_id
+    key = f"{weights_fingerprint(lm)}_{_recipe_id(kw)}"
+    json_path, tensor_path = d / f"{key}.json", d / f"{key}.safetensors"
+    if json_path.exists():
+        import json
+
+        try:
+            return join_anchors(json.loads(json_path.read_text()), load_file(str(tensor_path)))
+        except Exception:   # a damaged cache entry is made again, not trusted
+            pass
+    anchors = make_anchors(lm, **kw)
+    d.mkdir(parents=True, exist_ok=True)
+    write_anchors(anchors, json_path, tensor_path)
+    return anchors

@@ -145,7 +145,7 @@ class LogosMachine:
 
     def ensure_anchors(self) -> dict:
         """Anchors (anchors.py) from the model at birth: every edit at 0 and no adapter fused yet."""
-        from .anchors import make_anchors
+        from .anchors import birth_anchors
 
         if self.anchors is None:
             if self.adapters:
@@ -153,9 +153,9 @@ class LogosMachine:
             scales = self.book.scales()
             self.book.set_scales({eid: 0.0 for eid in scales})
             try:
-                self.anchors = make_anchors(self.lm, self.cfg.anchor_replay, self.cfg.anchor_text,
-                                            self.cfg.anchor_contrast, seed=self.cfg.lora.seed,
-                                            n_knowledge=self.cfg.anchor_knowledge)
+                self.anchors = birth_anchors(self.lm, n_replay=self.cfg.anchor_replay, n_text=self.cfg.anchor_text,
+                                             per_relation=self.cfg.anchor_contrast, seed=self.cfg.lora.seed,
+                                             n_knowledge=self.cfg.anchor_knowledge)
             finally:
                 self.book.set_scales(scales)
         return self.anchors

@@ -20,6 +20,7 @@ import os
 import shutil
 from pathlib import Path
 
+from .anchors import join_anchors, write_anchors
 from .atomic import save_tensors, write_json
 from .edits import Edit, LowRank
 from .errors import LogosError
@@ -124,19 +125,13 @@ def open_state(cls, path: Path, model: str, device, write: bool, cfg, four_bit: 
             except (OSError, ValueError):
                 raise LogosError(f"{path / 'anchors.json'} is damaged or missing; restore the folder from "
                                  f"a backup") from None
-            for key, v in _read_tensors(path / "anchors.safetensors").items():
-                group, _, name = key.rpartition(".")       # "know.top_ids"; states before 'know': "top_ids"
-                a.setdefault(group or "text", {})[name] = v
-            m.anchors = a
+            m.anchors = join_anchors(a, _read_tensors(path / "anchors.safetensors"))
         m.cycle, m.base_ppl = d["cycle"], d["base_ppl"]
         return m
     except BaseException:
         if lock is not None:
             os.close(lock)
         raise
-
-
-ANCHOR_TENSORS = ("text", "know")   # anchor groups held as tensors (anchors.text_targets), not JSON
 
 
 def save_state(m, path: Path) -> None:
@@ -160,10 +155,7 @@ def save_state(m, path: Path) -> None:
                 t[f"{mod}.A"], t[f"{mod}.B"] = ab["A"].contiguous(), ab["B"].contiguous()
             save_tensors(f, t)
     if m.anchors is not None and not (path / "anchors.json").exists():
-        groups = [g for g in ANCHOR_TENSORS if m.anchors.get(g)]
-        save_tensors(path / "anchors.safetensors",
-                     {f"{g}.{k}": v.contiguous() for g in groups for k, v in m.anchors[g].items()})
-        write_json(path / "anchors.json", {k: v for k, v in m.anchors.items() if k not in ANCHOR_TENSORS})
+        write_anchors(m.anchors, path / "anchors.json", path / "anchors.safetensors")
     d = {"format": FORMAT, "anchors": m.anchors is not None, "model": m.model_name, "weights_id": m.lm.weights_id,
          "four_bit": m.lm.four_bit, "config": m.cfg.to_dict(),
          "cycle": m.cycle, "base_ppl": m.base_ppl, "ledger": m.ledger.to_dict(),

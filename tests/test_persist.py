@@ -86,3 +86,29 @@ def test_damaged_edit_file_is_one_line(saved, tmp_path):
     with pytest.raises(LogosError) as e:
         LogosMachine.open(path, write=False)
     assert "\n" not in str(e.value) and edit in str(e.value)
+
+
+def test_birth_anchors_are_cached_for_the_same_weights_only(tiny_lm, tmp_path, monkeypatch):
+    """The anchor cache returns exactly what make_anchors made, and never serves other weights."""
+    from logos_core import anchors as A
+
+    monkeypatch.setenv("LOGOS_CACHE", str(tmp_path))
+    made = []
+    real = A.make_anchors
+    monkeypatch.setattr(A, "make_anchors", lambda *a, **k: made.append(1) or real(*a, **k))
+    kw = dict(n_replay=2, n_text=1, per_relation=1, n_knowledge=2)
+    first = A.birth_anchors(tiny_lm, **kw)
+    again = A.birth_anchors(tiny_lm, **kw)
+    assert made == [1]
+    for group, v in first.items():
+        if group in A.ANCHOR_TENSORS:
+            assert set(v) == set(again[group]) and all(torch.equal(t, again[group][k]) for k, t in v.items())
+        else:
+            assert again[group] == v
+    A.birth_anchors(tiny_lm, **dict(kw, n_replay=3))          # other settings: made anew
+    assert made == [1, 1]
+    w = tiny_lm.model.model.layers[1].mlp.down_proj.weight
+    with torch.no_grad():
+        w.add_(torch.randn_like(w[:, :1]) @ torch.randn_like(w[:1, :]) * 1e-3)   # a rank-one edit
+    A.birth_anchors(tiny_lm, **kw)
+    assert made == [1, 1, 1]
