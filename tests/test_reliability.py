@@ -45,7 +45,7 @@ def test_sigkill_during_wake_and_sleep_loses_nothing(tmp_path, lm):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     i = 0
     # Until 12 kills landed (some runs finish before their moment, drawn from 2-11 s after the start).
-    # 22 kills took over 20 minutes of this 2-core CPU beside the notebooks, most of make test's budget.
+    # 22 kills took 10 minutes of this 2-core CPU beside other jobs; make test has about 20 in all.
     while kills < 12 and i < 36:
         i += 1
         if i % 4 == 3:
