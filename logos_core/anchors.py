@@ -195,16 +195,19 @@ def join_anchors(doc: dict, tensors: dict) -> dict:
     return a
 
 
-def weights_fingerprint(lm) -> str:
+def weights_fingerprint(lm) -> str | None:
     """A hash of every parameter at up to 4096 evenly spaced entries. An edit (rank-one updates touch
-    every entry) or a fused adapter changes it; the model as loaded always gives the same one."""
+    every entry) or a fused adapter changes it; the model as loaded always gives the same one. None
+    when some weights are offloaded by accelerate (not readable here): then nothing is cached."""
     import hashlib
 
     h = hashlib.sha256()
     for name, p in lm.model.named_parameters():
+        if p.device.type == "meta":
+            return None
+        h.update(f"{name}:{tuple(p.shape)}:{p.dtype}".encode())
         flat = p.detach().reshape(-1)
         sample = flat[::max(1, flat.numel() // 4096)].contiguous().cpu()
-        h.update(f"{name}:{tuple(p.shape)}:{p.dtype}".encode())
         h.update(sample.view(torch.uint8).numpy().tobytes())
     return h.hexdigest()[:16]
 
@@ -219,7 +222,7 @@ def _recipe_id(kw: dict) -> str:
     here = Path(__file__).resolve().parent
     h = hashlib.sha256(json.dumps(kw, sort_keys=True).encode())
     for f in (here / "anchors.py", here / "consolidate.py", here / "evaluate.py", here / "relations.py",
-              here / "chat.py", here.parent / "data" / "facts" / "replay_knowledge.json"):
+              here.parent / "data" / "facts" / "replay_knowledge.json"):
         if f.exists():
             h.update(f.read_bytes())
     return h.hexdigest()[:16]
@@ -235,8 +238,11 @@ def birth_anchors(lm, **kw) -> dict:
 
     from .models import cache_dir
 
+    fingerprint = weights_fingerprint(lm)
+    if fingerprint is None:
+        return make_anchors(lm, **kw)
     d = cache_dir() / "anchors" / lm.weights_id
-    key = f"{weights_fingerprint(lm)}_{_recipe_id(kw)}"
+    key = f"{fingerprint}_{_recipe_id(kw)}"
     json_path, tensor_path = d / f"{key}.json", d / f"{key}.safetensors"
     if json_path.exists():
         import json
