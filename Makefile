@@ -21,7 +21,7 @@ IPYNB := $(NOTEBOOKS:.py=.ipynb)
 EXECUTED := $(patsubst notebooks/%.py,notebooks/_out/%.ipynb,$(NOTEBOOKS))
 CI_NOTEBOOKS := $(patsubst notebooks/%.py,tests/notebooks/%.ipynb,$(NOTEBOOKS))
 
-.PHONY: setup warm test unit nbval reproduce notebooks figures bench lab clean nbval-refresh
+.PHONY: setup warm test test-a test-b unit nbval reproduce notebooks figures bench lab clean nbval-refresh
 
 $(BIN)/logos: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -59,21 +59,32 @@ figures: setup
 unit: setup
 	$(BIN)/pytest -q tests
 
+NBVAL = $(BIN)/pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
 nbval: setup
-	$(BIN)/pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(CI_NOTEBOOKS)
+	$(NBVAL) $(CI_NOTEBOOKS)
+
+# make test's two jobs, balanced by their measured times at 1 thread (session 9, a fresh clone): the
+# unit tests (30-35 min) then notebook 01 (11 min); notebooks 02-06 (9, 10, 3, 11, 9 min).
+TEST_A_NB := tests/notebooks/01_lora_sleep.ipynb
+test-a: setup
+	$(BIN)/pytest -q tests
+	$(NBVAL) $(TEST_A_NB)
+
+test-b: setup
+	$(NBVAL) $(filter-out $(TEST_A_NB),$(CI_NOTEBOOKS))
 
 # The bundled model's warm copy, its covariance statistics and null-space projectors, made once here
 # rather than by both test processes below at the same time.
 warm: setup
 	$(BIN)/logos warm --model 135m
 
-# The unit tests and the notebooks side by side, one thread each: the thread count the committed
-# CI notebooks and test_memit's sample were measured at (thread count changes float sums, and greedy
-# answers near a tie with them). Most of the time is token-by-token greedy generation, which a
-# second thread speeds up little; the wall time against one-after-another at 2 threads (42 min,
-# session 7) is still to be measured on a quiet machine.
+# Two jobs side by side (test-a, test-b above), one thread each: the thread count the committed CI
+# notebooks and test_memit's sample were measured at (thread count changes float sums, and greedy
+# answers near a tie with them). A fresh clone of session 9 (unit tests beside all six notebooks)
+# took 30 min for the unit tests and 54 for the notebooks; notebook 01 now runs after the unit tests.
 test: warm
-	LOGOS_THREADS=1 $(MAKE) -j2 --output-sync=target unit nbval
+	LOGOS_THREADS=1 $(MAKE) -j2 --output-sync=target test-a test-b
 
 # Re-make the committed small-parameter notebooks that nbval checks (after editing a notebook).
 tests/notebooks/%.ipynb: notebooks/%.ipynb notebooks/params/%.ci.yml | setup

@@ -44,9 +44,7 @@ def test_sigkill_during_wake_and_sleep_loses_nothing(tmp_path, lm):
     confirmed, kills = set(), 0
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     i = 0
-    # Until 12 kills landed (some runs finish before their moment, drawn from 2-11 s after the start).
-    # 22 kills took 10 minutes of this 2-core CPU beside other jobs; make test has about 20 in all.
-    while kills < 12 and i < 36:
+    while kills < 22 and i < 60:     # until 22 kills landed (some runs finish before their moment)
         i += 1
         if i % 4 == 3:
             cmd = ["sleep", "--cycles", "1"]
@@ -72,7 +70,7 @@ def test_sigkill_during_wake_and_sleep_loses_nothing(tmp_path, lm):
         assert len(m.book.edits) == len([e for e in m.ledger.entries.values() if e.edit])
         m.close()
         assert confirmed <= _stored(path), (i, cmd, confirmed - _stored(path), err[-500:])
-    assert kills >= 10, kills
+    assert kills >= 20, kills
     assert len(confirmed) >= 3     # some runs finished: the test saw facts saved, not only crashes
 
 
