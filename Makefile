@@ -69,8 +69,7 @@ nbval: setup
 # 01-06 11.5, 9.3, 10, 3, 6.2, 6.3 min, the last two after the unit tests had ended): the unit tests
 # then notebook 05 (about 43 min), beside notebooks 01-04 and 06 (about 40).
 TEST_A_NB := tests/notebooks/05_convergence.ipynb
-test-a: setup
-	$(BIN)/pytest -q tests
+test-a: unit
 	$(NBVAL) $(TEST_A_NB)
 
 test-b: setup

@@ -2,9 +2,10 @@
 # Long runs on the bundled model on the lent GPU machine, side by side, inside one call:
 #   LIMIT=450 bash benchmarks/gpu_runs.sh "python3 benchmarks/capacity.py capacity --arm plain" \
 #       "python3 benchmarks/run_notebook.py notebooks/02_alignment_tax.py" ...
-# Each command runs in the background under `timeout $LIMIT` with DEVICE cuda, its output in
-# $OUT/<n>.log; results JSON go to $RESULTS (default /tmp/r) and come back as $OUT/results.tgz (a call
-# returns at most 8 files). The 135M model is launch-bound on a GPU, so processes side by side cost
+# Each command runs in the background under `timeout $LIMIT` (each names its own device and writes
+# its JSON under $RESULTS, default /tmp/r), its output in $OUT/<n>.log; the JSON come back as
+# $OUT/results.tgz (a call returns at most 8 files). Keep LIMIT plus about 60 s of setup inside the
+# call's own limit, or the packing never happens (session 9 lost its JSON that way). The 135M model is launch-bound on a GPU, so processes side by side cost
 # little more wall time than one.
 #
 # The bundled GGUF (98 MB) is over one call's 64 MiB transfer, so it travels in two parts in two calls
