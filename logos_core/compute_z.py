@@ -40,9 +40,12 @@ class _Group:
             self.mask[i, ps] = 1.0
         self.resume = None       # resume.Resume: the blocks after L from the cached stream
         self.rows = self.cols = None   # the picked (row, position) pairs, as index tensors
+        # Positions before this one are the same at every step: nothing is added there or earlier.
+        self.start = min(p for ps in delta_pos for p in ps)
 
     def hidden(self, model, layer_name: str, delta):
-        """Final hidden states [rows, L, d] with delta added after block L at the subject's tokens."""
+        """Final hidden states with delta added after block L at the subject's tokens: [rows, L, d],
+        or [rows, L - resume.start, d] when resumed (the positions before it never change)."""
         add = None if delta is None else self.mask.to(delta.dtype) * delta
         if self.resume is not None:
             return self.resume(None if add is None else add.to(self.resume.h.dtype))
@@ -101,6 +104,7 @@ def compute_z(lm, hp, req, layer: int | None = None, graphs: bool | None = None)
     for g, pg in zip(groups, per_group):
         g.rows = torch.tensor([i for _, i, _ in pg], device=dev)
         g.cols = torch.tensor([p for _, _, p in pg], device=dev)
+        g.start = min([g.start] + [p for _, _, p in pg])
     order = torch.tensor([k for pg in per_group for k, _, _ in pg], device=dev).argsort()
     n_obj, n_keep = len(b["obj"]), len(b["keep"])
     obj_tok = torch.tensor([t for _, _, t, _ in b["obj"]], device=dev)
@@ -109,7 +113,9 @@ def compute_z(lm, hp, req, layer: int | None = None, graphs: bool | None = None)
     head = model.get_output_embeddings()
     layer_name = hp.layer_module.format(layer)
     for g in groups:   # blocks 0..L run once per edit, not once per step (resume.py)
-        g.resume = Resume.build(model, layer, g.ids, g.att)
+        g.resume = Resume.build(model, layer, g.ids, g.att, start=g.start)
+        if g.resume is not None:
+            g.cols = g.cols - g.resume.start     # resumed rows begin at resume.start
 
     def logprobs(delta=None):
         """Log-probabilities at the picked positions only: [n_picks, vocab] (the vocabulary

@@ -1,30 +1,94 @@
 """Resume a forward pass after block L from a cached residual stream.
 
-    r = Resume.build(model, L, ids, att)    # one no-grad pass; None where the model's layout is unknown
-    hidden = r(add)                          # blocks L+1.. and the final norm on (h_L + add)
+    r = Resume.build(model, L, ids, att, start=p)   # one no-grad pass; None where the layout is unknown
+    hidden = r(add)            # blocks L+1.. and the final norm on (h_L + add), positions p.. only
 
 MEMIT's target search (compute_z.py) adds a trainable vector to the residual stream after block L
 and runs the rest of the model every step. Blocks 0..L do not depend on that vector, so their output
 is computed once here and only the later blocks run per step (9 of 32 blocks skipped on Llama-3-8B,
-8 of 30 on SmolLM2-135M). Each later block gets exactly the keyword arguments the model's own forward
-gave it (attention mask, rotary embeddings, ...), captured by pre-hooks, so per-layer masks (sliding
-windows) carry over; the build checks the resumed pass against the model's own output and returns
-None where they disagree, so callers fall back to the full forward.
+8 of 30 on SmolLM2-135M). Nor do the positions before the first one it is added at (`start`): in a
+chat row that is the system prompt and the question up to the subject, about 60% of the row. Their
+keys and values at every later block are kept from the build and attended to as a fixed prefix, so
+each step computes only positions start.. (`_Prefix`).
+
+Each later block gets exactly the keyword arguments the model's own forward gave it (attention mask,
+rotary embeddings, ...), captured by pre-hooks and cut to the positions that run, so per-layer masks
+(sliding windows) carry over. The build checks the resumed pass against the model's own output and
+falls back (first to no prefix, then to None, where callers run the full forward) where they disagree.
 """
 from __future__ import annotations
+
+import inspect
 
 import torch
 
 
+class _Record:
+    """Stands in for the model's KV cache during the build: keeps every block's keys and values."""
+
+    def __init__(self):
+        self.k, self.v = {}, {}
+
+    def update(self, key, value, layer_idx, *args, **kwargs):
+        self.k[layer_idx], self.v[layer_idx] = key, value
+        return key, value
+
+
+class _Prefix:
+    """The kept keys and values of positions < start, put before each step's own. Unlike the
+    library's caches it stores nothing per step, so no step's graph leaks into the next."""
+
+    def __init__(self, rec: _Record, start: int):
+        self.k = {i: k[..., :start, :] for i, k in rec.k.items()}
+        self.v = {i: v[..., :start, :] for i, v in rec.v.items()}
+
+    def update(self, key, value, layer_idx, *args, **kwargs):
+        return torch.cat([self.k[layer_idx], key], -2), torch.cat([self.v[layer_idx], value], -2)
+
+
+def _cache_arg(block) -> str | None:
+    """The name a decoder block takes its KV cache by (`cache` since transformers 5.x, earlier
+    `past_key_values`), or None."""
+    names = inspect.signature(block.forward).parameters
+    return next((n for n in ("cache", "past_key_values") if n in names), None)
+
+
+def _cut(kw: dict, start: int, att: torch.Tensor) -> dict | None:
+    """A block's captured keyword arguments for positions start.. only (queries) against all keys;
+    None where one of them is not understood."""
+    out = {}
+    for k, v in kw.items():
+        if k == "attention_mask":
+            if v is None:    # no padding: the model relied on a causal kernel, which aligns wrongly here
+                n = att.shape[1]
+                q = torch.arange(start, n, device=att.device)[:, None]
+                v = (torch.arange(n, device=att.device)[None, :] <= q)[None, None] & att[:, None, None, :].bool()
+            elif isinstance(v, torch.Tensor) and v.dim() == 4:
+                v = v[:, :, start:, :]
+            else:
+                return None
+        elif k == "position_embeddings":
+            v = tuple(t[:, start:] for t in v)
+        elif k == "position_ids":
+            v = v[..., start:]
+        elif k == "cache_position":
+            v = v[start:]
+        elif isinstance(v, torch.Tensor):
+            return None
+        out[k] = v
+    return out
+
+
 class Resume:
-    def __init__(self, h: torch.Tensor, blocks: list, kwargs: list, norm: torch.nn.Module):
-        self.h, self.blocks, self.kwargs, self.norm = h, blocks, kwargs, norm
+    def __init__(self, h: torch.Tensor, blocks: list, kwargs: list, norm: torch.nn.Module, start: int = 0):
+        self.h, self.blocks, self.kwargs, self.norm, self.start = h, blocks, kwargs, norm, start
         self.plain = None     # the output with nothing added, once the build's check has computed it
 
     def __call__(self, add: torch.Tensor | None = None) -> torch.Tensor:
+        """Final hidden states of positions start.. ; `add` covers every position."""
         if add is None and self.plain is not None:
             return self.plain
-        x = self.h if add is None else self.h + add
+        x = self.h if add is None else self.h + add[:, self.start:]
         for block, kw in zip(self.blocks, self.kwargs):
             out = block(x, **kw)
             x = out[0] if isinstance(out, tuple) else out   # transformers 4 returned tuples, 5 a tensor
@@ -32,7 +96,7 @@ class Resume:
 
     @classmethod
     @torch.no_grad()
-    def build(cls, model, layer: int, ids: torch.Tensor, att: torch.Tensor, check: bool = True):
+    def build(cls, model, layer: int, ids: torch.Tensor, att: torch.Tensor, check: bool = True, start: int = 0):
         body = model.base_model
         layers, norm = getattr(body, "layers", None), getattr(body, "norm", None)
         if layers is None or norm is None or not 0 <= layer < len(layers) - 1:
@@ -59,11 +123,35 @@ class Resume:
                 hd.remove()
         if not first or any(k is None for k in kwargs):
             return None
-        r = cls(first[0].detach(), blocks, kwargs, norm)
-        if check:
-            # Guard against architectures whose forward does more between blocks than we replay.
-            mine = r()
-            if not torch.allclose(mine.float(), full.float(), rtol=1e-3, atol=1e-3 * float(full.abs().max())):
-                return None
-            r.plain = mine      # compute_z's KL reference reads it instead of running the blocks again
+        h = first[0].detach()
+        if start > 0:
+            r = cls._with_prefix(h, blocks, kwargs, norm, start, att)
+            if r is not None and (not check or r._agrees(full[:, start:])):
+                return r
+        r = cls(h, blocks, kwargs, norm)
+        if check and not r._agrees(full):
+            return None      # an architecture whose forward does more between blocks than we replay
         return r
+
+    @classmethod
+    def _with_prefix(cls, h, blocks, kwargs, norm, start, att):
+        name = _cache_arg(blocks[0])
+        cut = [_cut(kw, start, att) for kw in kwargs]
+        if name is None or any(c is None for c in cut):
+            return None
+        rec, x = _Record(), h
+        for block, kw in zip(blocks, kwargs):       # the whole rows once, keeping keys and values
+            out = block(x, **{**kw, name: rec})
+            x = out[0] if isinstance(out, tuple) else out
+        if len(rec.k) != len(blocks):
+            return None
+        prefix = _Prefix(rec, start)
+        return cls(h[:, start:], blocks, [{**c, name: prefix} for c in cut], norm, start)
+
+    def _agrees(self, full: torch.Tensor) -> bool:
+        mine = self()
+        if mine.shape != full.shape or not torch.allclose(
+                mine.float(), full.float(), rtol=1e-3, atol=1e-3 * float(full.abs().max())):
+            return False
+        self.plain = mine      # compute_z's KL reference reads it instead of running the blocks again
+        return True

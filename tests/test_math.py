@@ -185,6 +185,33 @@ def test_resumed_forward_equals_the_full_forward_with_the_same_addition(tiny_lm)
     assert Resume.build(model, 2, ids, att) is None     # nothing after the last block
 
 
+@pytest.mark.parametrize("rows", [[[5, 6, 7, 8, 9], [10, 11, 12]], [[5, 6, 7, 8, 9], [10, 11, 12, 13, 14]]])
+def test_resumed_forward_with_a_kept_prefix_equals_the_full_forward(tiny_lm, rows):
+    """With `start`, positions before it run once at the build and only start.. run per step,
+    attending to the kept keys and values: the same hidden states (there) as the whole model, with
+    padding (a 4-D mask from the model) and without (the mask is built), and each step's gradient
+    its own (two backward passes, no graph shared between steps)."""
+    from logos_core.compute_ks import _right_pad
+    from logos_core.resume import Resume
+
+    model = tiny_lm.model
+    ids, att = _right_pad(rows, 0, "cpu")
+    r = Resume.build(model, 0, ids, att, start=2)
+    assert r is not None and r.start == 2 and r.h.shape[1] == ids.shape[1] - 2
+    delta = torch.randn(32, requires_grad=True)
+    mask = torch.zeros(2, ids.shape[1], 1)
+    mask[0, 3], mask[1, 2] = 1.0, 1.0
+    with torch.no_grad(), Trace(model, "model.layers.0", edit_output=lambda h: h + mask * delta):
+        full = model.model(input_ids=ids, attention_mask=att, use_cache=False).last_hidden_state
+    valid = att[:, 2:].bool()               # padded positions' outputs are never read
+    for _ in range(2):
+        out = r(mask * delta)
+        assert torch.allclose(out[valid], full[:, 2:][valid], atol=1e-5)
+        out[valid].sum().backward()
+        assert delta.grad is not None and delta.grad.abs().sum() > 0
+        delta.grad = None
+
+
 def test_graph_step_arithmetic_follows_torch_adam_and_early_stop():
     """The captured step (graphed_z.py) writes Adam and the clamp out by hand; run eagerly here, it
     must give the eager loop's delta (torch.optim.Adam), with and without an early stop."""
