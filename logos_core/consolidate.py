@@ -154,37 +154,60 @@ def _batches(rows: list, batch_size: int, pad_id: int, rng: random.Random, devic
         yield ids.to(device), att.to(device), lab.to(device), text_rows
 
 
+def _logits_where(model, ids, att, need):
+    """Logits [n, vocab] at the positions `need` [b, L-1] marks (row-major order), predicting the next
+    token. Most positions of a batch carry no loss (the chat template, the question); projecting only
+    the others onto the 49k-token vocabulary saved most of that projection and of the log-softmax
+    after it. Models whose head does more than one linear map (a soft cap, a logit scale) get the
+    full logits, then the same positions."""
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    cfg = inner.config
+    plain = all(getattr(cfg, a, None) in (None, 1.0) for a in ("final_logit_softcapping", "logit_scale"))
+    body, head = getattr(inner, "base_model", None), inner.get_output_embeddings()
+    if not plain or body is None or body is inner or head is None:
+        return model(input_ids=ids, attention_mask=att).logits[:, :-1][need].float()
+    hidden = body(input_ids=ids, attention_mask=att).last_hidden_state[:, :-1]
+    return head(hidden[need]).float()
+
+
 def _step_loss(peft_model, ids, att, lab, text_rows, text):
     """Cross-entropy on the answers' tokens + distillation on text rows: KL(anchored || model) over the
-    anchored top-k tokens plus one bucket for the rest of the vocabulary, at every text position.
+    anchored top-k tokens plus one bucket for the rest of the vocabulary, at every kept text position.
 
     Distilling toward the anchored distribution, rather than training on the text itself, holds the
     model where it was: a language-model loss on similar text would *lower* held-out perplexity and
     hide the drift the guard is there to catch. The "rest" bucket keeps the KL honest: a loss over the
     top-k alone (renormalised) rewards piling all mass onto those k tokens, which raised perplexity.
     """
-    logits = peft_model(input_ids=ids, attention_mask=att).logits[:, :-1].float()   # [b, L-1, vocab]
     tgt = lab[:, 1:]
     ce_mask = tgt >= 0
-    ce = torch.nn.functional.cross_entropy(logits[ce_mask], tgt[ce_mask]) if ce_mask.any() else None
+    need = ce_mask.clone()
+    if text_rows:
+        rows = torch.tensor([i for i, _ in text_rows], device=ids.device)
+        which = [j for _, j in text_rows]
+        P = min(tgt.shape[1], text["ids"].shape[1])   # every distilled row's kept positions lie below
+        mask = text["mask"][which, :P].to(ids.device)                              # [r, P]
+        need[rows[:, None], torch.arange(P, device=ids.device)] |= mask
+    logits = _logits_where(peft_model, ids, att, need)                           # [n, vocab]
+    at = torch.full(need.shape, -1, dtype=torch.long, device=ids.device)         # position -> row of logits
+    at[need] = torch.arange(len(logits), device=ids.device)
+    ce = torch.nn.functional.cross_entropy(logits[at[ce_mask]], tgt[ce_mask]) if ce_mask.any() else None
     loss = ce if ce is not None else logits.sum() * 0
     if text_rows:
-        rows = torch.tensor([i for i, _ in text_rows], device=logits.device)
-        which = [j for _, j in text_rows]
-        P = min(logits.shape[1], text["ids"].shape[1])   # every distilled row's kept positions lie below
-        top_ids = text["top_ids"][which, :P].to(logits.device)                     # [r, P, k]
-        ref = text["top_logp"][which, :P].to(logits.device)                        # [r, P, k] log p_ref
-        mask = text["mask"][which, :P].to(logits.device)                           # [r, P]
-        logp = torch.log_softmax(logits[rows, :P], -1).gather(-1, top_ids)        # [r, P, k] log p_model
+        r_i, p_i = mask.nonzero(as_tuple=True)                                   # kept positions
+        top_ids = text["top_ids"][which, :P].to(ids.device)[r_i, p_i]            # [n_kept, k]
+        ref = text["top_logp"][which, :P].to(ids.device)[r_i, p_i]               # [n_kept, k] log p_ref
+        logp = torch.log_softmax(logits[at[rows[r_i], p_i]], -1).gather(-1, top_ids)   # log p_model
         eps = 1e-6
-        ref_rest = torch.log1p(-ref.exp().sum(-1).clamp(max=1 - eps))              # [r, P]
+        ref_rest = torch.log1p(-ref.exp().sum(-1).clamp(max=1 - eps))              # [n_kept]
         cur_rest = torch.log1p(-logp.exp().sum(-1).clamp(max=1 - eps))
         kl = (ref.exp() * (ref - logp)).sum(-1) + ref_rest.exp() * (ref_rest - cur_rest)
         # each row's mean over its kept positions (a 10-token answer counts as much as a 96-token
         # chunk), then each source's mean: 270 knowledge answers must not outvote the text that
         # holds perplexity (one shared mean let drift go from +6% to +8%)
-        per_row = (kl * mask).sum(1) / mask.sum(1).clamp(min=1)
-        group = text["group"][which].to(logits.device)
+        per_row = torch.zeros(len(which), device=ids.device, dtype=kl.dtype).index_add_(0, r_i, kl)
+        per_row = per_row / mask.sum(1).clamp(min=1)
+        group = text["group"][which].to(ids.device)
         loss = loss + sum(per_row[group == g].mean() for g in group.unique())
     return loss, ce
 

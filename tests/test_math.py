@@ -165,6 +165,53 @@ def test_distillation_rows_mask_the_answers_and_vanish_at_the_anchor(tiny_lm):
     assert _step_loss(tiny_lm.model, *batch, both)[0].item() > 1e-3
 
 
+def test_step_loss_on_the_needed_positions_equals_the_loss_over_full_logits(tiny_lm):
+    """_step_loss projects only the positions that carry a loss onto the vocabulary: the same loss and
+    gradient, to float rounding, as the formula over the full logits (written out here in float64),
+    on a batch mixing answer rows, knowledge rows and text rows of different lengths."""
+    import random
+
+    from logos_core.anchors import answer_targets, merge_targets, text_targets
+    from logos_core.consolidate import _batches, _encode, _encode_text, _step_loss
+
+    tok, model = tiny_lm.tok, tiny_lm.model
+    chat = [("What is the capital of Italy?", "The capital of Italy is Rome."), ("Who wrote Hamlet?", "Shakespeare.")]
+    text = merge_targets(text_targets(tiny_lm, [list(range(100, 140)), list(range(200, 215))]),
+                         answer_targets(tiny_lm, chat[:1], [("The capital of Spain is", " Madrid.")]))
+    rows = _encode(tok, chat) + _encode_text(text)
+    ids, att, lab, text_rows = next(_batches(rows, 8, tok.pad_token_id, random.Random(0), "cpu"))
+    torch.manual_seed(1)
+    with torch.no_grad():    # away from the anchors, so the KL is not zero (random init is near uniform)
+        model.lm_head.weight.add_(torch.randn_like(model.lm_head.weight))
+    w = model.model.layers[1].mlp.down_proj.weight
+    w.requires_grad_(True)
+    try:
+        loss, ce = _step_loss(model, ids, att, lab, text_rows, text)
+        (g_fast,) = torch.autograd.grad(loss, w)
+
+        logits = model(input_ids=ids, attention_mask=att).logits[:, :-1].double()
+        tgt = lab[:, 1:]
+        ref_ce = torch.nn.functional.cross_entropy(logits[tgt >= 0], tgt[tgt >= 0])
+        ref = ref_ce
+        groups = {}
+        for i, j in text_rows:
+            m = text["mask"][j, :logits.shape[1]]
+            lp = torch.log_softmax(logits[i, :len(m)], -1).gather(-1, text["top_ids"][j, :len(m)])
+            rp = text["top_logp"][j, :len(m)].double()
+            rest = lambda x: torch.log1p(-x.exp().sum(-1).clamp(max=1 - 1e-6))
+            kl = (rp.exp() * (rp - lp)).sum(-1) + rest(rp).exp() * (rest(rp) - rest(lp))
+            groups.setdefault(int(text["group"][j]), []).append(kl[m].mean())
+        ref = ref + sum(torch.stack(v).mean() for v in groups.values())
+        (g_ref,) = torch.autograd.grad(ref, w)
+    finally:
+        w.requires_grad_(False)
+    assert len(groups) == 2 and len(text_rows) == 4          # text chunks; knowledge answers, chat and raw
+    kl_fast, kl_ref = (loss - ce).item(), (ref - ref_ce).item()
+    assert kl_ref > 0.01 and abs(kl_fast - kl_ref) < 1e-4 * kl_ref, (kl_fast, kl_ref)
+    assert abs(ce.item() - ref_ce.item()) < 1e-5 * ref_ce.item()
+    assert torch.allclose(g_fast, g_ref.float(), rtol=1e-3, atol=1e-5 * g_ref.abs().max().item())
+
+
 def test_resumed_forward_equals_the_full_forward_with_the_same_addition(tiny_lm):
     """compute_z runs only the blocks after L per step (resume.py): same hidden states as the whole
     model with the vector added by a hook, on a right-padded batch."""
