@@ -141,6 +141,13 @@ for p in draw("03_dual_system", {"results": results}, resolve(FIG_DIR)):
 #   and chat 1.00, raw 0.45 after the first night. So at 20 facts the null-space edits alone kept what
 #   plain MEMIT lost. (The 10-fact CPU run above had null-space MEMIT at chat 0.70: other facts, other
 #   device; we have not separated the two.)
+# - The RAG arm at the default 20 facts (CPU, session 10, `ARMS=["RAG"]`;
+#   `data/results/cpu_session10/03_dual_system_rag_20facts.json`): chat 0.40 -> 0.70 -> 0.60 -> 0.70 as
+#   the conversations arrive, 0.70 after the nights (nothing changes at night), raw 0.40, paraphrase 0.50,
+#   locality 0.93, bleed 0.26, drift 0.0%, 76 prompt tokens per answer, 30 ms to store a fact, 41 KB on
+#   disk. Against the H200 arms above: below null-space MEMIT (chat 1.00) and LoRA only (chat 1.00) in
+#   chat, the best of all in drift. The Logos arm at 20 facts is still to run: on this CPU one sleep cycle
+#   on 20 facts takes about 20 minutes (`logos bench --sleep-facts 20`: 1227 s), so its day is over an hour.
 # %% tags=["NBVAL_CHECK_OUTPUT"]
 for arm, g in df.groupby("arm", sort=False):
     day_end, night = g.iloc[CONVERSATIONS - 1], g.iloc[-1]
