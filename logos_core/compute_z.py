@@ -39,9 +39,16 @@ class _Group:
         for i, ps in enumerate(delta_pos):
             self.mask[i, ps] = 1.0
         self.resume = None       # resume.Resume: the blocks after L from the cached stream
+        self.first_delta = min(p for ps in delta_pos for p in ps)
         self.rows = self.cols = None   # the picked (row, position) pairs, as index tensors
-        # Positions before this one are the same at every step: nothing is added there or earlier.
-        self.start = min(p for ps in delta_pos for p in ps)
+        self.start = None
+
+    def pick(self, rows: list, cols: list, device):
+        """Score these (row, position) pairs. Positions before `start` are the same at every step:
+        nothing is added there or earlier, and nothing is read there."""
+        self.rows = torch.tensor(rows, device=device)
+        self.cols = torch.tensor(cols, device=device)
+        self.start = min([self.first_delta] + cols)
 
     def hidden(self, model, layer_name: str, delta):
         """Final hidden states with delta added after block L at the subject's tokens: [rows, L, d],
@@ -102,9 +109,7 @@ def compute_z(lm, hp, req, layer: int | None = None, graphs: bool | None = None)
     per_group = [[(k, where[r][1], p) for k, (r, p) in enumerate(picks) if where[r][0] == g]
                  for g in range(len(groups))]
     for g, pg in zip(groups, per_group):
-        g.rows = torch.tensor([i for _, i, _ in pg], device=dev)
-        g.cols = torch.tensor([p for _, _, p in pg], device=dev)
-        g.start = min([g.start] + [p for _, _, p in pg])
+        g.pick([i for _, i, _ in pg], [p for _, _, p in pg], dev)
     order = torch.tensor([k for pg in per_group for k, _, _ in pg], device=dev).argsort()
     n_obj, n_keep = len(b["obj"]), len(b["keep"])
     obj_tok = torch.tensor([t for _, _, t, _ in b["obj"]], device=dev)

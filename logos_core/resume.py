@@ -79,6 +79,10 @@ def _cut(kw: dict, start: int, att: torch.Tensor) -> dict | None:
     return out
 
 
+def _unwrap(out):
+    return out[0] if isinstance(out, tuple) else out   # transformers 4 returned tuples, 5 a tensor
+
+
 class Resume:
     def __init__(self, h: torch.Tensor, blocks: list, kwargs: list, norm: torch.nn.Module, start: int = 0):
         self.h, self.blocks, self.kwargs, self.norm, self.start = h, blocks, kwargs, norm, start
@@ -90,8 +94,7 @@ class Resume:
             return self.plain
         x = self.h if add is None else self.h + add[:, self.start:]
         for block, kw in zip(self.blocks, self.kwargs):
-            out = block(x, **kw)
-            x = out[0] if isinstance(out, tuple) else out   # transformers 4 returned tuples, 5 a tensor
+            x = _unwrap(block(x, **kw))
         return self.norm(x)
 
     @classmethod
@@ -103,15 +106,20 @@ class Resume:
             return None
         blocks = list(layers[layer + 1:])
         first, kwargs, handles = [], [None] * len(blocks), []
+        # With a prefix to keep, the model's own forward records every later block's keys and values
+        # (a _Record handed in as the block's cache), so the build runs those blocks only once.
+        name = _cache_arg(blocks[0]) if start > 0 else None
+        rec = _Record() if name is not None else None
 
         def grab(i):
             def hook(module, args, kw):
                 if i == 0:
                     first.append(args[0] if args else kw["hidden_states"])
-                kw = dict(kw)
-                kw.pop("hidden_states", None)
-                kw["use_cache"] = False
-                kwargs[i] = kw
+                kept = {k: v for k, v in kw.items() if k != "hidden_states"}
+                kept["use_cache"] = False
+                kwargs[i] = kept
+                if rec is not None:
+                    return args, {**kw, name: rec}
             return hook
 
         for i, b in enumerate(blocks):
@@ -124,8 +132,8 @@ class Resume:
         if not first or any(k is None for k in kwargs):
             return None
         h = first[0].detach()
-        if start > 0:
-            r = cls._with_prefix(h, blocks, kwargs, norm, start, att)
+        if rec is not None and len(rec.k) == len(blocks):
+            r = cls._with_prefix(h, blocks, kwargs, norm, start, att, name, rec)
             if r is not None and (not check or r._agrees(full[:, start:])):
                 return r
         r = cls(h, blocks, kwargs, norm)
@@ -134,16 +142,9 @@ class Resume:
         return r
 
     @classmethod
-    def _with_prefix(cls, h, blocks, kwargs, norm, start, att):
-        name = _cache_arg(blocks[0])
+    def _with_prefix(cls, h, blocks, kwargs, norm, start, att, name, rec):
         cut = [_cut(kw, start, att) for kw in kwargs]
-        if name is None or any(c is None for c in cut):
-            return None
-        rec, x = _Record(), h
-        for block, kw in zip(blocks, kwargs):       # the whole rows once, keeping keys and values
-            out = block(x, **{**kw, name: rec})
-            x = out[0] if isinstance(out, tuple) else out
-        if len(rec.k) != len(blocks):
+        if any(c is None for c in cut):
             return None
         prefix = _Prefix(rec, start)
         return cls(h[:, start:], blocks, [{**c, name: prefix} for c in cut], norm, start)
