@@ -21,7 +21,7 @@ IPYNB := $(NOTEBOOKS:.py=.ipynb)
 EXECUTED := $(patsubst notebooks/%.py,notebooks/_out/%.ipynb,$(NOTEBOOKS))
 CI_NOTEBOOKS := $(patsubst notebooks/%.py,tests/notebooks/%.ipynb,$(NOTEBOOKS))
 
-.PHONY: setup warm test test-a test-b unit nbval reproduce notebooks figures bench lab clean nbval-refresh
+.PHONY: setup warm test test-a test-b unit nbval reproduce notebooks figures bench lab clean nbval-refresh nbval-text
 
 $(BIN)/logos: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -92,6 +92,10 @@ tests/notebooks/%.ipynb: notebooks/%.ipynb notebooks/params/%.ci.yml | setup
 	$(BIN)/papermill $< $@ --cwd $(CURDIR) -f notebooks/params/$*.ci.yml
 
 nbval-refresh: $(CI_NOTEBOOKS)
+
+# After editing only a notebook's markdown: copy the text into the CI notebooks, no rerun.
+nbval-text: setup
+	$(BIN)/python tests/sync_markdown.py
 
 bench: setup
 	$(BIN)/logos bench --model $(MODEL)
