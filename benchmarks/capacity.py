@@ -11,11 +11,11 @@ printed and written to <out>/05_<part>_<arm>.json as soon as it is measured, so 
 limit keeps what it measured.
 """
 import argparse
+import functools
 
-from logos_core.experiments import capacity_curve, evaluator, maintenance
+from logos_core.experiments import capacity_curve, evaluator, maintenance, memit_only
 from logos_core.facts import load_bank
 from logos_core.hparams import load_hparams
-from logos_core.machine import LogosMachine, MachineConfig
 from logos_core.models import load_model
 from logos_core.report import resolve, save_results, set_seed
 
@@ -39,11 +39,7 @@ lm = load_model(a.model, device=a.device)
 hp = load_hparams(a.model)
 name = f"05_{a.part}_{a.arm}"
 rows = []
-
-
-def machine(**cfg):
-    # as notebook 05: MEMIT only, no rollback (the drift is what we measure)
-    return LogosMachine(lm, hp, MachineConfig(consolidate=False, ppl_limit=None, ppl_tokens=a.ppl_tokens, **cfg))
+machine = functools.partial(memit_only, lm, hp, a.ppl_tokens)    # as notebook 05
 
 
 def keep(r):

@@ -35,6 +35,14 @@ def fresh_machine(model: str, device, bank, *, hparams: dict | None = None, lr: 
     return LogosMachine(lm, dataclasses.replace(load_hparams(model), **(hparams or {})), machine_cfg), ev
 
 
+def memit_only(lm, hp, ppl_tokens: int = 4096, **cfg):
+    """A LogosMachine that only writes with MEMIT: no consolidation and no perplexity rollback, since
+    notebook 05 measures the drift a rollback would hide. `cfg`: other MachineConfig fields."""
+    from .machine import LogosMachine, MachineConfig
+
+    return LogosMachine(lm, hp, MachineConfig(consolidate=False, ppl_limit=None, ppl_tokens=ppl_tokens, **cfg))
+
+
 def write_facts(lm, hp, stats, facts: list, *, batch: bool = False, projectors: dict | None = None):
     """Write `facts` with MEMIT, one edit per fact (or one for all with `batch`), and return the
     EditBook holding the edits (removing them all restores the weights exactly). With `projectors`

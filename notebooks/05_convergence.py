@@ -53,14 +53,14 @@ FIG_DIR = "figures"
 
 # %%
 import dataclasses
+import functools
 
 import pandas as pd
 
 from logos_core import evaluate as E
-from logos_core.experiments import capacity_curve, maintenance, reset
+from logos_core.experiments import capacity_curve, maintenance, memit_only, reset
 from logos_core.facts import heldout_text, load_bank, load_locality
 from logos_core.hparams import load_hparams
-from logos_core.machine import LogosMachine, MachineConfig
 from logos_core.models import load_model
 from logos_core.nullspace import free_dims
 from logos_core.plotting import draw
@@ -77,12 +77,8 @@ print(f"{MODEL}: device {lm.device}; MEMIT layers {hp.layers}, lambda {hp.mom2_w
 ev = E.Evaluator(lm, load_locality()[:N_LOCALITY or None], bank.bystanders, bank.relations, heldout_text(),
                  ppl_tokens=PPL_TOKENS)
 base = ev.baseline()
-
-
-def machine(**cfg):
-    """MEMIT-only machines: no consolidation, no perplexity rollback (we want to see the drift)."""
-    return LogosMachine(lm, hp, MachineConfig(consolidate=False, ppl_limit=None, ppl_tokens=PPL_TOKENS, **cfg))
-
+# MEMIT-only machines: no consolidation, no perplexity rollback (we want to see the drift)
+machine = functools.partial(memit_only, lm, hp, PPL_TOKENS)
 
 m = machine()
 print("free (null-space) dimensions per edited layer:",
