@@ -15,15 +15,20 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def cells(nb, kind):
+def cells(nb, kind: str) -> list:
+    """The cells of one kind, less papermill's injected parameters (the CI copy has them, the source not)."""
     return [c for c in nb.cells if c.cell_type == kind and "injected-parameters" not in c.metadata.get("tags", [])]
+
+
+def texts(nb, kind: str) -> list:
+    return [c.source for c in cells(nb, kind)]
 
 
 def sync(src: Path) -> bool:
     """True when the CI copy's markdown was rewritten."""
     ci = ROOT / "tests" / "notebooks" / f"{src.stem}.ipynb"
     want, nb = jupytext.read(src), nbformat.read(ci, as_version=4)
-    if [c.source for c in cells(want, "code")] != [c.source for c in cells(nb, "code")]:
+    if texts(want, "code") != texts(nb, "code"):
         raise SystemExit(f"{ci.name}: its code differs from {src.name}; run `make nbval-refresh` instead")
     new, old = cells(want, "markdown"), cells(nb, "markdown")
     if len(new) != len(old):

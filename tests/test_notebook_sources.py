@@ -4,14 +4,10 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+from sync_markdown import texts
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
-
-
-def cells(nb, kind: str) -> list:
-    return [c.source for c in nb.cells
-            if c.cell_type == kind and "injected-parameters" not in c.metadata.get("tags", [])]
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=[s.stem for s in SOURCES])
@@ -19,9 +15,9 @@ def test_ci_notebook_matches_source(src):
     ci = ROOT / "tests" / "notebooks" / f"{src.stem}.ipynb"
     assert ci.exists(), f"run `make nbval-refresh` to create {ci.relative_to(ROOT)}"
     source, copy = jupytext.read(src), nbformat.read(ci, as_version=4)
-    assert cells(copy, "code") == cells(source, "code"), f"{ci.name} is stale: run `make nbval-refresh`"
+    assert texts(copy, "code") == texts(source, "code"), f"{ci.name} is stale: run `make nbval-refresh`"
     # Prose the notebook's readers see in the CI copy too (a text-only change needs no rerun)
-    assert cells(copy, "markdown") == cells(source, "markdown"), f"{ci.name}'s text is stale: run `make nbval-text`"
+    assert texts(copy, "markdown") == texts(source, "markdown"), f"{ci.name}'s text is stale: run `make nbval-text`"
     assert (ROOT / "notebooks" / "params" / f"{src.stem}.ci.yml").exists()
 
 
