@@ -54,7 +54,7 @@ reproduce: setup $(IPYNB)
 	$(MAKE) figures
 
 figures: setup
-	$(BIN)/python -m logos_core.plotting data/results figures
+	$(BIN)/python -m logos_core.lab.plotting data/results figures
 
 unit: setup
 	$(BIN)/pytest -q tests

@@ -7,9 +7,10 @@ that could be the model's own guess ("London") rather than leakage; this measure
 """
 import time
 
-from logos_core.models import load_model
-from logos_core.facts import load_bank
-from logos_core.evaluate import bleed
+from logos_core.base.models import load_model
+from logos_core.measure.evaluate import bleed
+from logos_core.measure.facts import load_bank
+
 lm = load_model("135m"); bank = load_bank()
 # notebook, N_FACTS, the seed its sample is drawn with (SEED=0)
 for name, n, seed in [("01", 20, 0), ("03", 20, 3), ("04", 20, 4), ("06 n=20", 20, 20), ("06 n=10", 10, 10)]:

@@ -13,11 +13,11 @@ limit keeps what it measured.
 import argparse
 import functools
 
-from logos_core.experiments import capacity_curve, evaluator, maintenance, memit_only
-from logos_core.facts import load_bank
-from logos_core.hparams import load_hparams
-from logos_core.models import load_model
-from logos_core.report import resolve, save_results, set_seed
+from logos_core.base.hparams import load_hparams
+from logos_core.base.models import load_model
+from logos_core.lab.experiments import capacity_curve, evaluator, maintenance, memit_only
+from logos_core.lab.report import resolve, save_results, set_seed
+from logos_core.measure.facts import load_bank
 
 ap = argparse.ArgumentParser()
 ap.add_argument("part", choices=["capacity", "convergence"])

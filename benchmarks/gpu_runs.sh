@@ -22,7 +22,7 @@ cat /tmp/parts/a/gguf.aa .gpu/b/gguf.ab > /tmp/smol.gguf || exit 1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 mkdir -p "$RESULTS"
 # the caches every process reads (converted weights, statistics, projectors), made once before they start
-python3 -m logos_core.cli warm --device cuda || exit 1
+python3 -m logos_core.app.cli warm --device cuda || exit 1
 pids="" n=0
 for cmd in "$@"; do
   n=$((n + 1))

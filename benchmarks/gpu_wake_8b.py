@@ -20,11 +20,11 @@ import time
 
 import torch
 
-from logos_core.contexts import Request
-from logos_core.hparams import load_hparams
-from logos_core.memit import apply_memit
-from logos_core.models import LoadedModel
-from logos_core.stats import layer_stats
+from logos_core.base.hparams import load_hparams
+from logos_core.base.models import LoadedModel
+from logos_core.wake.contexts import Request
+from logos_core.wake.memit import apply_memit
+from logos_core.wake.stats import layer_stats
 
 
 def sync():
@@ -79,9 +79,10 @@ def machine_cycle(lm, hp, n_facts: int, stats_tokens: int, device: str, tag: str
     quantised module is a side branch."""
     import dataclasses
 
-    from logos_core.facts import load_bank
-    from logos_core.machine import LogosMachine, MachineConfig
-    from logos_core.nethook import get_module
+    from logos_core.base.nethook import get_module
+    from logos_core.measure.facts import load_bank
+    from logos_core.memory.config import MachineConfig
+    from logos_core.memory.machine import LogosMachine
 
     rows = {}
     hp = dataclasses.replace(hp, v_steps=25, early_stop_loss=0.05)
@@ -93,14 +94,13 @@ def machine_cycle(lm, hp, n_facts: int, stats_tokens: int, device: str, tag: str
     sync(); rows[f"{tag}: perplexity baseline + birth anchors (s, once)"] = time.perf_counter() - t
     names = [hp.rewrite_module.format(layer) for layer in hp.layers]
     w0 = {n: get_module(lm.model, n).weight.detach().clone() for n in names}
-    m.stats(); m.projectors()      # statistics and projectors once, outside the per-fact time
+    m.writer.stats(); m.writer.projectors()      # statistics and projectors once, outside the per-fact time
     sync(); t = time.perf_counter()
     m.inject(facts)
     sync(); rows[f"{tag}: wake {n_facts} facts, per fact (s)"] = (time.perf_counter() - t) / n_facts
-    m.book.set_scales({eid: 0.0 for eid in m.book.edits})
-    rows[f"{tag}: every edit at scale 0 restores the edited layers bit for bit"] = all(
-        torch.equal(get_module(lm.model, n).weight, w0[n]) for n in names)
-    m.book.set_scales({eid: 1.0 for eid in m.book.edits})
+    with m.book.muted():
+        rows[f"{tag}: every edit at scale 0 restores the edited layers bit for bit"] = all(
+            torch.equal(get_module(lm.model, n).weight, w0[n]) for n in names)
     rows[f"{tag}: edited layers changed by the edits"] = not all(
         torch.equal(get_module(lm.model, n).weight, w0[n]) for n in names)
     if device == "cuda":
@@ -140,9 +140,9 @@ def show(rows: dict, path: str) -> None:
 
 
 def bf16_part(args, device: str, rows: dict) -> None:
-    from logos_core.compute_z import compute_z
-    from logos_core.nullspace import null_projectors
-    from logos_core.stats import accumulate
+    from logos_core.wake.compute_z import compute_z
+    from logos_core.wake.nullspace import null_projectors
+    from logos_core.wake.stats import accumulate
 
     lm = build(args.tiny, args.tokenizer, device)
     hp = load_hparams("8b")
@@ -216,7 +216,7 @@ def bf16_part(args, device: str, rows: dict) -> None:
 
 def four_bit_part(args, device: str, rows: dict) -> None:
     """The random 8B shape (saved by main) loaded back through load_model in NF4 (edited down_proj in bf16)."""
-    from logos_core.models import load_model
+    from logos_core.base.models import load_model
 
     hp = load_hparams("8b")
     keep = [hp.rewrite_module.format(layer) for layer in hp.layers]
@@ -230,7 +230,7 @@ def four_bit_part(args, device: str, rows: dict) -> None:
         if isinstance(mod, torch.nn.Linear):
             kinds[type(mod).__name__] = kinds.get(type(mod).__name__, 0) + 1
     rows["4-bit: linear modules by class"] = kinds
-    from logos_core.nethook import get_module
+    from logos_core.base.nethook import get_module
     rows["4-bit: edited down_proj weights"] = sorted({str(get_module(lm.model, n).weight.dtype) for n in keep})
     rows["4-bit: forward floor, 4096 tokens (s)"] = floor_seconds(lm, device)
     show(rows, args.json)

@@ -10,10 +10,10 @@ run keeps what it measured) and figures/lifelong_<model>.png.
 """
 import argparse
 
-from logos_core.experiments import fresh_machine, lifelong
-from logos_core.facts import load_bank
-from logos_core.plotting import draw_lifelong
-from logos_core.report import resolve, save_results, set_seed
+from logos_core.lab.experiments import fresh_machine, lifelong
+from logos_core.lab.plotting import draw_lifelong
+from logos_core.lab.report import resolve, save_results, set_seed
+from logos_core.measure.facts import load_bank
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--facts", type=int, default=200)

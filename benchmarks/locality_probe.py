@@ -5,13 +5,14 @@
 """
 import argparse
 
-from logos_core import evaluate as E
-from logos_core.consolidate import LoraConfig
-from logos_core.experiments import lora_alone
-from logos_core.facts import heldout_text, load_bank, load_locality
-from logos_core.hparams import load_hparams
-from logos_core.machine import LogosMachine, MachineConfig
-from logos_core.models import load_model
+from logos_core.base.hparams import load_hparams
+from logos_core.base.models import load_model
+from logos_core.lab.experiments import lora_alone
+from logos_core.measure import evaluate as E
+from logos_core.measure.facts import heldout_text, load_bank, load_locality
+from logos_core.memory.config import MachineConfig
+from logos_core.memory.machine import LogosMachine
+from logos_core.sleep.consolidate import LoraConfig
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--facts", type=int, default=20)

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from logos_core.consolidate import LoraConfig
+from logos_core.sleep.consolidate import LoraConfig
 
 VARIANTS = {
     "replay16_contrast2": dict(replay=16, contrast=2),
@@ -26,12 +26,13 @@ VARIANTS = {
 
 
 def run(name: str, device: str | None, out: Path, n_facts: int = 10, cycles: int = 3):
-    from logos_core import evaluate as E
-    from logos_core.experiments import graduated
-    from logos_core.facts import heldout_text, load_bank, load_locality
-    from logos_core.hparams import load_hparams
-    from logos_core.machine import LogosMachine, MachineConfig
-    from logos_core.models import load_model
+    from logos_core.base.hparams import load_hparams
+    from logos_core.base.models import load_model
+    from logos_core.lab.experiments import graduated
+    from logos_core.measure import evaluate as E
+    from logos_core.measure.facts import heldout_text, load_bank, load_locality
+    from logos_core.memory.config import MachineConfig
+    from logos_core.memory.machine import LogosMachine
 
     bank = load_bank()
     lm = load_model("135m", device=device)

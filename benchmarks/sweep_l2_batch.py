@@ -13,15 +13,15 @@ import argparse
 import dataclasses
 import time
 
-from logos_core import evaluate as E
-from logos_core import memit
-from logos_core.experiments import write_facts
-from logos_core.facts import heldout_text, load_bank, load_locality
-from logos_core.hparams import load_hparams
-from logos_core.models import load_model
-from logos_core.nullspace import null_projectors
-from logos_core.report import save_results
-from logos_core.stats import layer_stats
+from logos_core.base.hparams import load_hparams
+from logos_core.base.models import load_model
+from logos_core.lab.experiments import write_facts
+from logos_core.lab.report import save_results
+from logos_core.measure import evaluate as E
+from logos_core.measure.facts import heldout_text, load_bank, load_locality
+from logos_core.wake import memit
+from logos_core.wake.nullspace import null_projectors
+from logos_core.wake.stats import layer_stats
 
 
 def main():

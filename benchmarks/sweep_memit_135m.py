@@ -12,15 +12,15 @@ import dataclasses
 import json
 import time
 
-from logos_core import evaluate as E
-from logos_core.contexts import Request
-from logos_core.edits import EditBook
-from logos_core.facts import heldout_text, load_bank, load_locality
-from logos_core.hparams import load_hparams
-from logos_core.memit import apply_memit
-from logos_core.models import load_model
-from logos_core.report import save_results
-from logos_core.stats import layer_stats
+from logos_core.base.hparams import load_hparams
+from logos_core.base.models import load_model
+from logos_core.lab.report import save_results
+from logos_core.measure import evaluate as E
+from logos_core.measure.facts import heldout_text, load_bank, load_locality
+from logos_core.wake.contexts import Request
+from logos_core.wake.edits import EditBook
+from logos_core.wake.memit import apply_memit
+from logos_core.wake.stats import layer_stats
 
 SETTINGS = {
     # Each name overrides logos_core/hparams/135m.json; the measured chat recall on seed 0 follows.

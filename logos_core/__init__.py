@@ -1,17 +1,18 @@
 """Logos: persistent memory in a language model's own weights.
 
-Exports, one module per step of the method (see README.md for the equation each implements):
+Packages by layer; each imports only from the layers above it in this list (tests/test_layout.py):
 
-    models      load a causal LM (bundled SmolLM2-135M-Instruct by default) with a warm cache
-    facts       the fact bank, the locality set and the held-out text
-    evaluate    the measuring stick: greedy recall (raw, chat, paraphrase), locality, bleed, perplexity
-    stats       second moment E[k k^T] of MLP down-projection inputs over ordinary text
-    compute_ks  MEMIT keys: subject-last-token inputs to down_proj, per context or averaged over contexts
-    compute_z   MEMIT target vectors: residual-stream delta found by Adam
-    memit       the least-squares weight update, solved in float64
-    edits       an edit as an object: per-layer deltas with a settable scale
-    consolidate LoRA training on chat Q/A pairs and fusing (peft)
-    plotting    every figure, drawn from data/results/*.json alone
+    base      the model and its plumbing: models, hparams, nethook, tokens, atomic writes, errors
+    measure   the data and the measuring stick: facts (bank, locality, text), evaluate (greedy recall,
+              locality, bleed, perplexity)
+    wake      MEMIT, one file per step: contexts, compute_ks, compute_z (with resume, graphed_z), stats,
+              nullspace, memit (the solve), edits (scaled edits), writer
+    sleep     the ledger of stages, audit, refresh, anchors, consolidate (LoRA), branch, cycle
+    memory    the machine: config, extract, machine (wake, ask, sleep), state (the folder on disk)
+    app, lab  on top, side by side: the `logos` command (cli, chat, bench); the notebooks' protocols
+              (experiments, compare, retrieval, report, plotting)
+
+README.md maps each file to the equation it implements.
 """
 
 __version__ = "0.1.0"

@@ -57,12 +57,12 @@ import time
 
 import pandas as pd
 
-from logos_core import evaluate as E
-from logos_core.consolidate import LoraConfig, consolidate
-from logos_core.facts import heldout_text, load_bank, load_locality
-from logos_core.models import load_model
-from logos_core.plotting import draw
-from logos_core.report import claim, resolve, save_results, set_seed
+from logos_core.measure import evaluate as E
+from logos_core.sleep.consolidate import LoraConfig, consolidate
+from logos_core.measure.facts import heldout_text, load_bank, load_locality
+from logos_core.base.models import load_model
+from logos_core.lab.plotting import draw
+from logos_core.lab.report import claim, resolve, save_results, set_seed
 
 set_seed(SEED)
 params = dict(MODEL=MODEL, DEVICE=DEVICE, N_FACTS=N_FACTS, CYCLES=CYCLES, LR=LR,
@@ -88,7 +88,7 @@ def row(cycle, m, log=None):
         r.update(start_loss=log.start_loss, final_loss=log.final_loss, train_seconds=log.seconds)
     return r
 
-# Paper 1 as published: chat Q/A only (no contrast people, no text replay; those came later, sleep.py)
+# Paper 1 as published: chat Q/A only (no contrast people, no text replay; those came later, sleep/cycle.py)
 cfg = LoraConfig(lr=LR, epochs=EPOCHS_PER_CYCLE, replay=REPLAY, seed=SEED, contrast=0, text_replay=0)
 cycles = [row(0, ev.measure(facts))]
 for c in range(1, CYCLES + 1):

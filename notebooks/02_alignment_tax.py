@@ -47,10 +47,10 @@ FIG_DIR = "figures"
 # %%
 import pandas as pd
 
-from logos_core.experiments import alignment_tax, fresh_machine
-from logos_core.facts import load_bank
-from logos_core.plotting import draw
-from logos_core.report import claim, resolve, save_results, set_seed
+from logos_core.lab.experiments import alignment_tax, fresh_machine
+from logos_core.measure.facts import load_bank
+from logos_core.lab.plotting import draw
+from logos_core.lab.report import claim, resolve, save_results, set_seed
 
 set_seed(SEED)
 params = dict(MODELS=MODELS, DEVICE=DEVICE, N_FACTS=N_FACTS, CYCLES=CYCLES, LR=LR, EPOCHS=EPOCHS,

@@ -29,11 +29,11 @@
 # - *null-space MEMIT*: edits constrained to the null space of ordinary keys and of the facts already
 #   held (AlphaEdit); sleep = audit + null-space refresh, no LoRA;
 # - *LoRA only*: wake notes the facts; sleep = LoRA consolidation ($W \leftarrow W + \tfrac{\alpha}{r}BA$);
-# - *Logos* (the dual system): wake edits; sleep = audit, refresh, consolidate, gate, dissolve (`logos_core/sleep.py`);
+# - *Logos* (the dual system): wake edits; sleep = audit, refresh, consolidate, gate, dissolve (`logos_core/sleep/cycle.py`);
 # - *RAG*: no weight changes; each statement is embedded (all-MiniLM-L6-v2, shipped in a PyPI package)
 #   into a FAISS index, and the 3 nearest statements go into every prompt (`logos_core/retrieval.py`).
 #
-# **Measured** with one stick (`logos_core/evaluate.py`) for every arm: chat, raw and paraphrase recall
+# **Measured** with one stick (`logos_core/measure/evaluate.py`) for every arm: chat, raw and paraphrase recall
 # by greedy generation; locality (known facts still answered) and bleed, with retrieval in the loop for
 # RAG, as a deployed system would run; perplexity drift on held-out text; prompt tokens the model reads
 # per answer, wake seconds per fact (the once-per-model covariance statistics and projectors are computed
@@ -60,11 +60,11 @@ FIG_DIR = "figures"
 # %%
 import pandas as pd
 
-from logos_core.compare import arm_machine, costs
-from logos_core.experiments import day
-from logos_core.facts import load_bank
-from logos_core.plotting import draw
-from logos_core.report import claim, resolve, save_results, set_seed
+from logos_core.lab.compare import arm_machine, costs
+from logos_core.lab.experiments import day
+from logos_core.measure.facts import load_bank
+from logos_core.lab.plotting import draw
+from logos_core.lab.report import claim, resolve, save_results, set_seed
 
 set_seed(SEED)
 params = dict(MODEL=MODEL, DEVICE=DEVICE, N_FACTS=N_FACTS, CONVERSATIONS=CONVERSATIONS, NIGHTS=NIGHTS, LR=LR,

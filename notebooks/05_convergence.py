@@ -31,7 +31,7 @@
 #
 # $$\Delta W^\top = (P' K K^\top + \ell_2 I)^{-1} P' K R^\top \quad\Rightarrow\quad \Delta W P' = \Delta W,\; \Delta W K_h = 0$$
 #
-# cannot move the healthy facts' outputs at the edited layers (`logos_core/nullspace.py`).
+# cannot move the healthy facts' outputs at the edited layers (`logos_core/wake/nullspace.py`).
 #
 # **How we measure.** Raw recall (the pathway MEMIT writes) and chat recall by greedy generation;
 # each cycle also locality (known facts still answered) and perplexity drift on held-out text.
@@ -57,14 +57,14 @@ import functools
 
 import pandas as pd
 
-from logos_core import evaluate as E
-from logos_core.experiments import capacity_curve, maintenance, memit_only, reset
-from logos_core.facts import heldout_text, load_bank, load_locality
-from logos_core.hparams import load_hparams
-from logos_core.models import load_model
-from logos_core.nullspace import free_dims
-from logos_core.plotting import draw
-from logos_core.report import claim, resolve, save_results, set_seed
+from logos_core.measure import evaluate as E
+from logos_core.lab.experiments import capacity_curve, maintenance, memit_only, reset
+from logos_core.measure.facts import heldout_text, load_bank, load_locality
+from logos_core.base.hparams import load_hparams
+from logos_core.base.models import load_model
+from logos_core.wake.nullspace import free_dims
+from logos_core.lab.plotting import draw
+from logos_core.lab.report import claim, resolve, save_results, set_seed
 
 set_seed(SEED)
 params = dict(MODEL=MODEL, DEVICE=DEVICE, N_CAPACITY=N_CAPACITY, EVERY=EVERY, N_CONVERGE=N_CONVERGE,
@@ -82,7 +82,7 @@ machine = functools.partial(memit_only, lm, hp, PPL_TOKENS)
 
 m = machine()
 print("free (null-space) dimensions per edited layer:",
-      {l: f"{free_dims(P)}/{P.shape[0]}" for l, P in m.projectors().items()})
+      {l: f"{free_dims(P)}/{P.shape[0]}" for l, P in m.writer.projectors().items()})
 
 # %% [markdown]
 # ## (a) The capacity curve: plain vs null-space-constrained sequential MEMIT
@@ -122,14 +122,13 @@ pd.concat([pd.DataFrame(r).assign(arm=a) for a, r in curves.items()]).round(3)
 conv_facts = bank.sample(N_CONVERGE, seed=SEED + 1)
 m = machine(wake_nullspace=False)
 m.inject(conv_facts)
-woken = (dict(m.book.edits), m.book.scales(), m.ledger.to_dict())
+woken = (m.book.snapshot(), m.ledger.to_dict())
 runs = {}
 for arm, projected, cycles in (("audit + null-space refresh", True, CYCLES),
                                ("careless re-injection", False, CARELESS_CYCLES)):
     # back to the memory as wake left it (edits are objects: restoring them restores the weights)
-    m.book.edits = dict(woken[0])
-    m.book.set_scales(woken[1])
-    m.ledger = type(m.ledger).from_dict(woken[2])
+    m.book.restore(woken[0])
+    m.ledger.load(woken[1])
     m.cycle = 0
     m.cfg.refresh_projected = projected
     runs[arm] = maintenance(m, conv_facts, ev, cycles, on_row=lambda r, a=arm: print(
@@ -139,7 +138,7 @@ pd.concat([pd.DataFrame(r).assign(arm=a) for a, r in runs.items()]).round(3)
 
 # %%
 results = {"base": {"ppl": base["ppl"]}, "capacity": curves, "ceiling": cap, "convergence": runs,
-           "free_dims": {str(l): free_dims(P) for l, P in m.projectors().items()}}
+           "free_dims": {str(l): free_dims(P) for l, P in m.writer.projectors().items()}}
 save_results("05_convergence", results, resolve(OUT_DIR), params)
 for p in draw("05_convergence", {"results": results}, resolve(FIG_DIR)):
     print("wrote", p.name)

@@ -22,7 +22,7 @@
 # **Claims tested.** 100% of facts advance and chat recall is 1.00 at 5/10/15/20 facts; cumulative
 # fusing drops the starting loss 2.91 -> 0.62 by cycle 2; some facts are consistently hardest.
 #
-# **The cycle** (`logos_core/sleep.py`): audit -> null-space refresh of degraded stage-0 facts ->
+# **The cycle** (`logos_core/sleep/cycle.py`): audit -> null-space refresh of degraded stage-0 facts ->
 # consolidate (a LoRA adapter trained with every edit at scale 0, then fused into the already-fused
 # model) -> gate (each fact asked in chat with *its own* edit at 0: advance one stage if recalled,
 # else drop back one) -> dissolve (each edit to its fact's scale), under a perplexity guard that
@@ -44,7 +44,7 @@ N_FACTS_LIST = [5, 10, 15, 20]  # memory sizes (paper: 5/10/15/20)
 CYCLES = 4                  # sleep cycles per size (the issue: stage 3 within 4)
 LR = 1e-3                   # LoRA learning rate per consolidation
 EPOCHS = 4                  # passes over the examples per consolidation
-LORA = {}                   # LoraConfig settings other than the machine's defaults (machine.py)
+LORA = {}                   # LoraConfig settings other than the machine's defaults (memory/config.py)
 HPARAMS = {}                # overrides of the model's MEMIT hyperparameters
 MACHINE = {}                # other MachineConfig settings (e.g. smaller anchors for quick runs)
 PPL_LIMIT = 0.10            # the guard: a cycle drifting past this is rolled back
@@ -57,10 +57,10 @@ FIG_DIR = "figures"
 # %%
 import pandas as pd
 
-from logos_core.experiments import fresh_machine, graduated
-from logos_core.facts import load_bank
-from logos_core.plotting import draw
-from logos_core.report import claim, resolve, save_results, set_seed
+from logos_core.lab.experiments import fresh_machine, graduated
+from logos_core.measure.facts import load_bank
+from logos_core.lab.plotting import draw
+from logos_core.lab.report import claim, resolve, save_results, set_seed
 
 set_seed(SEED)
 params = dict(MODEL=MODEL, DEVICE=DEVICE, N_FACTS_LIST=N_FACTS_LIST, CYCLES=CYCLES, LR=LR, EPOCHS=EPOCHS, LORA=LORA,

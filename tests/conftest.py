@@ -10,14 +10,14 @@ os.environ.setdefault("LOGOS_CACHE", str(Path(__file__).resolve().parent.parent 
 
 @pytest.fixture(scope="session")
 def lm():
-    from logos_core.models import load_model
+    from logos_core.base.models import load_model
 
     return load_model("135m")
 
 
 @pytest.fixture(scope="session")
 def bank():
-    from logos_core.facts import load_bank
+    from logos_core.measure.facts import load_bank
 
     return load_bank()
 
@@ -27,7 +27,7 @@ def tiny_lm(lm):
     """A 2-layer Llama with random weights and the bundled tokenizer: for pure math only."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from logos_core.models import LoadedModel
+    from logos_core.base.models import LoadedModel
 
     torch.manual_seed(0)
     cfg = LlamaConfig(vocab_size=len(lm.tok), hidden_size=32, intermediate_size=64, num_hidden_layers=3,

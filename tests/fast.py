@@ -3,8 +3,8 @@
 Recall claims are tested at the model's default hyperparameters elsewhere (test_memit.py, the
 notebooks); these settings exist to exercise saving, loading, locking and crashing quickly.
 """
-from logos_core.consolidate import LoraConfig
-from logos_core.machine import MachineConfig
+from logos_core.memory.config import MachineConfig
+from logos_core.sleep.consolidate import LoraConfig
 
 
 def fast_config(**kw) -> MachineConfig:

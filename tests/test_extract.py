@@ -1,7 +1,7 @@
 """Facts from conversation: the common forms of every relation family; nothing from questions or noise."""
 import pytest
 
-from logos_core.extract import extract, parse_llm_output
+from logos_core.memory.extract import extract, parse_llm_output
 
 USER = "Sam Ortiz"
 STATED = [

@@ -1,6 +1,6 @@
 """The per-fact stage ledger: stages and scales move per fact, history is kept (pure logic)."""
-from logos_core.facts import Fact
-from logos_core.ledger import SCHEDULE, Ledger, fact_key
+from logos_core.measure.facts import Fact, fact_key
+from logos_core.sleep.ledger import SCHEDULE, Ledger
 
 
 def _fact(s="Aria Lind", rel="lives_in", o="Portland"):

@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from logos_core.atomic import write_json
-from logos_core.contexts import Request, contexts, subject_last_positions
-from logos_core.edits import Edit, EditBook, LowRank, scaled_sum
-from logos_core.evaluate import contains
-from logos_core.hparams import MemitHparams, load_hparams
-from logos_core.memit import solve_factors, solve_update
-from logos_core.nethook import Trace, TraceDict
+from logos_core.base.atomic import write_json
+from logos_core.base.hparams import MemitHparams, load_hparams
+from logos_core.base.nethook import StopForward, Trace, TraceDict
+from logos_core.measure.evaluate import contains
+from logos_core.wake.contexts import Request, contexts, subject_last_positions
+from logos_core.wake.edits import Edit, EditBook, LowRank, scaled_sum
+from logos_core.wake.memit import solve_factors, solve_update
 
 
 def test_solve_update_matches_float64_reference():
@@ -99,6 +99,41 @@ def test_trace_stops_early_and_removes_itself(tiny_lm):
     assert out.logits.shape == (1, 4, len(tiny_lm.tok))
 
 
+def test_a_trace_swallows_only_the_stop_it_asked_for(tiny_lm):
+    ids = torch.tensor([[5, 6, 7, 8]])
+    outer = "model.layers.1"
+    with pytest.raises(StopForward):        # the inner Trace stopped; the outer one must not hide it
+        with Trace(tiny_lm.model, outer, capture_output=True):
+            with Trace(tiny_lm.model, "model.layers.0", stop=True) as inner:
+                tiny_lm.model(ids)
+            raise StopForward                # as if another hook had stopped the pass out here
+    assert inner.output is None and not tiny_lm.model.model.layers[1]._forward_hooks
+
+
+def test_muted_edits_come_back_at_their_scales_even_after_an_error(tiny_lm):
+    hp = dataclasses.replace(MemitHparams(), layers=[0, 1])
+    w0 = tiny_lm.model.model.layers[1].mlp.down_proj.weight.detach().clone()
+    g = torch.Generator().manual_seed(4)
+    book = EditBook(tiny_lm, hp)
+    a = book.attach(Edit({1: torch.randn(32, 64, generator=g)}, scale=0.5))
+    b = book.attach(Edit({1: torch.randn(32, 64, generator=g)}))
+    edited = tiny_lm.model.model.layers[1].mlp.down_proj.weight.detach().clone()
+    with book.muted():
+        assert torch.equal(tiny_lm.model.model.layers[1].mlp.down_proj.weight, w0)
+    assert book.scales() == {a.id: 0.5, b.id: 1.0}
+    assert torch.allclose(tiny_lm.model.model.layers[1].mlp.down_proj.weight, edited, atol=1e-6)
+    with pytest.raises(RuntimeError), book.muted([a.id]):
+        assert book.scales() == {a.id: 0.0, b.id: 1.0}
+        raise RuntimeError("inside")
+    assert book.scales() == {a.id: 0.5, b.id: 1.0}
+    snap = book.snapshot()
+    book.remove(b.id)
+    book.set_scale(a.id, 0.1)
+    book.restore(snap)
+    assert book.scales() == {a.id: 0.5, b.id: 1.0}
+    assert torch.allclose(tiny_lm.model.model.layers[1].mlp.down_proj.weight, edited, atol=1e-6)
+
+
 def test_subject_last_positions_find_every_occurrence(lm):
     req = Request("Aria Velkari", "Aria Velkari lives in", "Lisbon")
     texts = contexts(lm.tok, req, n_raw=2, n_chat=2)
@@ -126,7 +161,7 @@ def test_atomic_json_write_replaces_whole_file(tmp_path):
 
 
 def test_unknown_model_hparams_name_the_file_to_add():
-    from logos_core.errors import LogosError
+    from logos_core.base.errors import LogosError
 
     with pytest.raises(LogosError, match="logos_core/hparams/"):
         load_hparams("someone/unknown-model")
@@ -137,13 +172,14 @@ def test_distillation_rows_mask_the_answers_and_vanish_at_the_anchor(tiny_lm):
     """Knowledge distillation (anchors.answer_targets): the kept positions are exactly those that
     predict the answer's tokens; the KL is zero for the model the targets came from and grows when a
     weight moves; targets saved before masks existed get the mask they implied."""
-    from logos_core.anchors import answer_targets, merge_targets, text_targets
-    from logos_core.consolidate import _batches, _encode, _encode_text, _step_loss
+    from logos_core.base.tokens import encode_chat
+    from logos_core.sleep.anchors import answer_targets, merge_targets, text_targets
+    from logos_core.sleep.consolidate import _batches, _encode_text, _step_loss
 
     tok = tiny_lm.tok
     chat = [("What is the capital of Italy?", "The capital of Italy is Rome.")]
     know = answer_targets(tiny_lm, chat, [("The capital of Spain is", " Madrid.")])
-    (ids, labels, _), = _encode(tok, chat)
+    (ids, labels, _), = encode_chat(tok, chat)
     n_prompt = sum(1 for y in labels if y == -100)
     row = know["mask"][0].nonzero().flatten().tolist()
     assert row == list(range(n_prompt - 1, len(ids) - 1))          # each answer token predicted once
@@ -171,14 +207,15 @@ def test_step_loss_on_the_needed_positions_equals_the_loss_over_full_logits(tiny
     on a batch mixing answer rows, knowledge rows and text rows of different lengths."""
     import random
 
-    from logos_core.anchors import answer_targets, merge_targets, text_targets
-    from logos_core.consolidate import _batches, _encode, _encode_text, _step_loss
+    from logos_core.base.tokens import encode_chat
+    from logos_core.sleep.anchors import answer_targets, merge_targets, text_targets
+    from logos_core.sleep.consolidate import _batches, _encode_text, _step_loss
 
     tok, model = tiny_lm.tok, tiny_lm.model
     chat = [("What is the capital of Italy?", "The capital of Italy is Rome."), ("Who wrote Hamlet?", "Shakespeare.")]
     text = merge_targets(text_targets(tiny_lm, [list(range(100, 140)), list(range(200, 215))]),
                          answer_targets(tiny_lm, chat[:1], [("The capital of Spain is", " Madrid.")]))
-    rows = _encode(tok, chat) + _encode_text(text)
+    rows = encode_chat(tok, chat) + _encode_text(text)
     ids, att, lab, text_rows = next(_batches(rows, 8, tok.pad_token_id, random.Random(0), "cpu"))
     torch.manual_seed(1)
     with torch.no_grad():    # away from the anchors, so the KL is not zero (random init is near uniform)
@@ -215,11 +252,11 @@ def test_step_loss_on_the_needed_positions_equals_the_loss_over_full_logits(tiny
 def test_resumed_forward_equals_the_full_forward_with_the_same_addition(tiny_lm):
     """compute_z runs only the blocks after L per step (resume.py): same hidden states as the whole
     model with the vector added by a hook, on a right-padded batch."""
-    from logos_core.compute_ks import _right_pad
-    from logos_core.resume import Resume
+    from logos_core.base.tokens import right_pad
+    from logos_core.wake.resume import Resume
 
     model = tiny_lm.model
-    ids, att = _right_pad([[5, 6, 7, 8, 9], [10, 11, 12]], 0, "cpu")
+    ids, att = right_pad([[5, 6, 7, 8, 9], [10, 11, 12]], 0, "cpu")
     r = Resume.build(model, 0, ids, att)
     assert r is not None and len(r.blocks) == 2
     add = torch.zeros(2, 5, 1)
@@ -238,11 +275,11 @@ def test_resumed_forward_with_a_kept_prefix_equals_the_full_forward(tiny_lm, row
     attending to the kept keys and values: the same hidden states (there) as the whole model, with
     padding (a 4-D mask from the model) and without (the mask is built), and each step's gradient
     its own (two backward passes, no graph shared between steps)."""
-    from logos_core.compute_ks import _right_pad
-    from logos_core.resume import Resume
+    from logos_core.base.tokens import right_pad
+    from logos_core.wake.resume import Resume
 
     model = tiny_lm.model
-    ids, att = _right_pad(rows, 0, "cpu")
+    ids, att = right_pad(rows, 0, "cpu")
     r = Resume.build(model, 0, ids, att, start=2)
     assert r is not None and r.start == 2 and r.h.shape[1] == ids.shape[1] - 2
     delta = torch.randn(32, requires_grad=True)
@@ -262,8 +299,8 @@ def test_resumed_forward_with_a_kept_prefix_equals_the_full_forward(tiny_lm, row
 def test_graph_step_arithmetic_follows_torch_adam_and_early_stop():
     """The captured step (graphed_z.py) writes Adam and the clamp out by hand; run eagerly here, it
     must give the eager loop's delta (torch.optim.Adam), with and without an early stop."""
-    from logos_core.compute_z import _eager_search
-    from logos_core.graphed_z import _search
+    from logos_core.wake.compute_z import _eager_search
+    from logos_core.wake.graphed_z import _search
 
     torch.manual_seed(0)
     A, y = torch.randn(6, 4, dtype=torch.float64), torch.randn(6, dtype=torch.float64)
@@ -286,7 +323,7 @@ def test_graph_step_arithmetic_follows_torch_adam_and_early_stop():
 def test_adapter_branch_matches_fusing_and_comes_back_out_exactly(tiny_lm):
     """On a 4-bit module the nightly adapter stays a side branch (branch.py): the same function as
     W += s B A (checked here on a float module, where both can be formed), removed bit for bit."""
-    from logos_core.branch import add_branch, reset_branches
+    from logos_core.sleep.branch import add_branch, reset_branches
 
     mod = tiny_lm.model.model.layers[0].mlp.down_proj           # [32, 64]
     torch.manual_seed(1)
@@ -309,8 +346,8 @@ def test_each_context_key_reaches_its_own_target(tiny_lm, bank):
     delta. With one edited layer, P = I and a vanishing ridge the solve is exact, so the edited layer's
     output at every context's subject token lands on its target; MEMIT's mean key (the default) lands
     only the average, and the edit keeps one mean key per fact for later null-space protection."""
-    from logos_core.compute_ks import compute_ks
-    from logos_core.memit import apply_memit
+    from logos_core.wake.compute_ks import compute_ks
+    from logos_core.wake.memit import apply_memit
 
     hp = dataclasses.replace(MemitHparams(), layers=[1], v_steps=3, n_raw_contexts=2, n_chat_contexts=2,
                              nullspace_l2=1e-10, key_mode="each")

@@ -10,12 +10,12 @@ restores the original weights exactly (edits.py), so the shared model stays clea
 import pytest
 import torch
 
-from logos_core import evaluate as E
-from logos_core.experiments import write_facts
-from logos_core.facts import heldout_text, load_locality
-from logos_core.hparams import load_hparams
-from logos_core.nullspace import null_projectors
-from logos_core.stats import layer_stats
+from logos_core.base.hparams import load_hparams
+from logos_core.lab.experiments import write_facts
+from logos_core.measure import evaluate as E
+from logos_core.measure.facts import heldout_text, load_locality
+from logos_core.wake.nullspace import null_projectors
+from logos_core.wake.stats import layer_stats
 
 PPL_TOKENS = 4096
 

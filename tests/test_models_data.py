@@ -4,10 +4,10 @@ import json
 import pytest
 import torch
 
-from logos_core import evaluate as E
-from logos_core.errors import LogosError
-from logos_core.facts import load_locality
-from logos_core.models import bundled_gguf, load_model
+from logos_core.base.errors import LogosError
+from logos_core.base.models import bundled_gguf, load_model
+from logos_core.measure import evaluate as E
+from logos_core.measure.facts import load_locality
 
 
 def test_cached_copy_gives_the_same_logits_as_the_gguf(lm):
@@ -53,6 +53,6 @@ def test_locality_set_is_known_by_the_unedited_model(lm):
 
 
 def test_heldout_text_is_long_enough(lm):
-    from logos_core.facts import heldout_text
+    from logos_core.measure.facts import heldout_text
 
     assert len(lm.tok(heldout_text()).input_ids) >= 20_000

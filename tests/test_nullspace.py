@@ -1,7 +1,7 @@
 """Null-space projection (AlphaEdit): identities on small random matrices, against float64 references."""
 import torch
 
-from logos_core.nullspace import free_dims, projector, protect, solve_update_projected
+from logos_core.wake.nullspace import free_dims, projector, protect, solve_update_projected
 
 
 def _cov(d=24, n=400, rank_decay=3.0, seed=0):

@@ -6,10 +6,10 @@ import pytest
 import torch
 from fast import fast_config
 
-from logos_core.errors import LogosError
-from logos_core.facts import load_bank
-from logos_core.machine import LogosMachine
-from logos_core.persist import recover
+from logos_core.base.errors import LogosError
+from logos_core.measure.facts import load_bank
+from logos_core.memory.machine import LogosMachine
+from logos_core.memory.state import recover
 
 
 def _logits(m):
@@ -90,7 +90,7 @@ def test_damaged_edit_file_is_one_line(saved, tmp_path):
 
 def test_birth_anchors_are_cached_for_the_same_weights_only(tiny_lm, tmp_path, monkeypatch):
     """The anchor cache returns exactly what make_anchors made, and never serves other weights."""
-    from logos_core import anchors as A
+    from logos_core.sleep import anchors as A
 
     monkeypatch.setenv("LOGOS_CACHE", str(tmp_path))
     made = []

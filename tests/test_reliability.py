@@ -13,10 +13,10 @@ import time
 import pytest
 from fast import fast_config
 
-from logos_core import cli
-from logos_core.chat import handle
-from logos_core.machine import LogosMachine
-from logos_core.persist import read_ledger
+from logos_core.app import cli
+from logos_core.app.chat import handle
+from logos_core.memory.machine import LogosMachine
+from logos_core.memory.state import read_ledger
 
 PEOPLE = ["Arvid Mossgrove", "Belka Thornquist", "Ciro Vandermolen", "Delphine Auerbrook", "Emrys Kettleburn",
           "Fenna Oakhollow", "Gideon Wrenfield", "Halia Brightwater", "Ivo Stonebridge", "Jolene Marrowby",
@@ -50,7 +50,7 @@ def test_sigkill_during_wake_and_sleep_loses_nothing(tmp_path, lm):
             cmd = ["sleep", "--cycles", "1"]
         else:
             cmd = ["remember", f"{PEOPLE[i % len(PEOPLE)]} lives in {rng.choice(CITIES)}."]
-        p = subprocess.Popen([sys.executable, "-m", "logos_core.cli", *cmd, "--state", str(path)],
+        p = subprocess.Popen([sys.executable, "-m", "logos_core.app.cli", *cmd, "--state", str(path)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
         try:
             # every fifth run is left to finish, so the test sees saved facts however slow the machine

@@ -2,21 +2,22 @@
 import pytest
 import torch
 
-from logos_core import evaluate as E
-from logos_core.errors import LogosError
-from logos_core.facts import Fact
+from logos_core.base.errors import LogosError
+from logos_core.base.tokens import chat_text
+from logos_core.measure import evaluate as E
+from logos_core.measure.facts import Fact
 
 
 @pytest.fixture(scope="module")
 def embedder():
-    from logos_core.retrieval import Embedder
+    from logos_core.lab.retrieval import Embedder
 
     return Embedder()
 
 
 @pytest.fixture()
 def rag(lm, embedder):
-    from logos_core.retrieval import RetrievalMachine
+    from logos_core.lab.retrieval import RetrievalMachine
 
     return RetrievalMachine(lm, k=3, embedder=embedder)
 
@@ -38,7 +39,7 @@ def test_each_question_retrieves_its_own_statement(rag, bank):
 
 def test_prompts_carry_the_retrieved_statements_only_when_something_is_stored(rag, bank, lm):
     f = bank.sample(1, seed=5)[0]
-    assert E.chat_prompts(rag.lm, [f.chat_question]) == [E.chat_prompt(lm.tok, f.chat_question)]
+    assert E.chat_prompts(rag.lm, [f.chat_question]) == [chat_text(lm.tok, f.chat_question)]
     assert E.raw_prompts(rag.lm, [f.raw_prompt]) == [f.raw_prompt]
     rag.inject([f])
     chat = E.chat_prompts(rag.lm, [f.chat_question])[0]
@@ -56,7 +57,7 @@ def test_answers_come_from_the_retrieved_facts(rag, bank, lm):
 
 
 def test_contradiction_replaces_and_store_round_trips(rag, bank, embedder, lm, tmp_path):
-    from logos_core.retrieval import RetrievalMachine
+    from logos_core.lab.retrieval import RetrievalMachine
 
     facts = bank.sample(4, seed=7)
     rag.inject(facts)

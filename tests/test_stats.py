@@ -3,9 +3,9 @@ import dataclasses
 
 import torch
 
-from logos_core.hparams import MemitHparams
-from logos_core.nethook import Trace
-from logos_core import stats as S
+from logos_core.base.hparams import MemitHparams
+from logos_core.base.nethook import Trace
+from logos_core.wake import stats as S
 
 
 def test_second_moment_is_exact_and_cached(tiny_lm, tmp_path, monkeypatch):

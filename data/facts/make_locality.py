@@ -112,9 +112,9 @@ def candidates():
 
 
 def main():
-    from logos_core import evaluate as E
-    from logos_core.facts import Probe
-    from logos_core.models import load_model
+    from logos_core.base.models import load_model
+    from logos_core.measure import evaluate as E
+    from logos_core.measure.facts import Probe
 
     lm = load_model("135m")
     cands = [Probe(**c) for c in candidates()]

@@ -5,10 +5,10 @@ Run: python data/facts/measure_baseline.py [--model 135m]
 import argparse
 import time
 
-from logos_core import evaluate as E
-from logos_core.facts import load_bank, load_locality
-from logos_core.models import load_model
-from logos_core.report import save_results
+from logos_core.base.models import load_model
+from logos_core.lab.report import save_results
+from logos_core.measure import evaluate as E
+from logos_core.measure.facts import load_bank, load_locality
 
 
 def main():

@@ -1,0 +1,1 @@
+"""The `logos` command: cli, the chat loop, bench. Imports memory and below, never lab."""

@@ -1,0 +1,236 @@
+"""Experiment protocols the notebooks run (the notebooks stay thin: parameters, calls, tables, figures).
+
+    rows = capacity_curve(machine, facts, every=10)      # paper 5: recall of all facts so far vs n
+    rows = maintenance(machine, facts, ev, cycles=4)      # paper 5: recall per sleep cycle
+    rows = graduated(machine, facts, ev, cycles=4)        # paper 6: stage and scale per fact per cycle
+    rows = lifelong(machine, facts, ev, days=20)          # wake each day, sleep each night
+    book = write_facts(lm, hp, stats, facts, projectors=P) # wake alone: MEMIT edits, no machine
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import torch
+
+from ..base.hparams import load_hparams
+from ..base.models import load_model
+from ..measure.evaluate import Evaluator, recall, summary
+from ..measure.facts import heldout_text, load_locality
+from ..memory.config import MachineConfig
+from ..memory.machine import LogosMachine
+from ..wake.contexts import Request
+from ..wake.edits import EditBook
+from ..wake.memit import apply_memit
+
+
+def fresh_machine(model: str, device, bank, *, hparams: dict | None = None, lr: float = 1e-3, epochs: int = 4,
+                  seed: int = 0, ppl_tokens: int = 4096, n_locality: int = 0, lora: dict | None = None, **cfg):
+    """A freshly loaded base model, an Evaluator whose baseline is taken on it, and a LogosMachine on it.
+
+    Every notebook arm starts this way: consolidation fuses adapters into the weights, so two arms
+    never share a model. `hparams` overrides the model's MEMIT hyperparameters, `lora` the machine's
+    LoRA settings (besides lr, epochs, seed), and `cfg` any other MachineConfig field.
+    """
+    lm = load_model(model, device=device)
+    ev = evaluator(lm, bank, ppl_tokens, n_locality)
+    lora_cfg = dataclasses.replace(MachineConfig().lora, lr=lr, epochs=epochs, seed=seed,
+                                   **{k: (tuple(v) if isinstance(v, list) else v) for k, v in (lora or {}).items()})
+    machine_cfg = MachineConfig(ppl_tokens=ppl_tokens, lora=lora_cfg, **cfg)
+    return LogosMachine(lm, dataclasses.replace(load_hparams(model), **(hparams or {})), machine_cfg), ev
+
+
+def memit_only(lm, hp, ppl_tokens: int = 4096, **cfg):
+    """A LogosMachine that only writes with MEMIT: no consolidation and no perplexity rollback, since
+    notebook 05 measures the drift a rollback would hide. `cfg`: other MachineConfig fields."""
+    return LogosMachine(lm, hp, MachineConfig(consolidate=False, ppl_limit=None, ppl_tokens=ppl_tokens, **cfg))
+
+
+def write_facts(lm, hp, stats, facts: list, *, batch: bool = False, projectors: dict | None = None):
+    """Write `facts` with MEMIT, one edit per fact (or one for all with `batch`), and return the
+    EditBook holding the edits (removing them all restores the weights exactly). With `projectors`
+    every edit is null-space constrained and leaves the keys of the facts written before it alone,
+    as the machine's wake writes them."""
+    book, keep = EditBook(lm, hp), {}
+    try:
+        for group in ([facts] if batch else [[f] for f in facts]):
+            e = book.add(apply_memit(lm, hp, [Request.from_fact(f) for f in group], stats, group,
+                                     projectors=projectors, keep_keys=keep if projectors is not None else None))
+            for layer, K in e.keys.items():
+                keep[layer] = torch.cat([keep[layer], K], 1) if layer in keep else K
+    except BaseException:   # a failed write leaves the weights as they were, not half edited
+        for eid in list(book.edits):
+            book.remove(eid)
+        raise
+    return book
+
+
+def evaluator(lm, bank, ppl_tokens: int = 4096, n_locality: int = 0):
+    """The measuring stick on `lm`, its baseline (perplexity, locality) taken now, before any memory."""
+    ev = Evaluator(lm, load_locality()[:n_locality or None], bank.bystanders, bank.relations, heldout_text(),
+                   ppl_tokens=ppl_tokens)
+    ev.baseline()
+    return ev
+
+
+def reset(machine) -> None:
+    """Withdraw every edit (the edited layers return to their weights before the first edit, exactly)."""
+    for eid in list(machine.book.edits):
+        machine.book.remove(eid)
+    machine.ledger.entries.clear()
+
+
+def capacity_curve(machine, facts: list, every: int, stop_below: float = 0.9, patience: int = 2,
+                   on_row=None) -> list:
+    """Write `facts` one at a time; every `every` facts, raw and chat recall of all written so far,
+    and the norm of all edits relative to the edited weights. Stops `patience` checkpoints after raw
+    recall first fell below `stop_below` (the curve past its ceiling), or at the end of `facts`."""
+    rows, below, t0 = [], 0, time.perf_counter()
+    for i, f in enumerate(facts, 1):
+        machine.inject([f])
+        if i % every and i != len(facts):
+            continue
+        r = recall(machine.lm, facts[:i], modes=("raw", "chat"))
+        rows.append({"n": i, "raw": r["raw"], "chat": r["chat"], "delta_norm": machine.book.total_delta_norm(),
+                     "seconds": time.perf_counter() - t0})
+        if on_row:
+            on_row(rows[-1])
+        below = below + 1 if r["raw"] < stop_below else below
+        if below >= patience:
+            break
+    return rows
+
+
+def maintenance(machine, facts: list, ev, cycles: int, on_row=None) -> list:
+    """Sleep `cycles` times (whatever phases machine.cfg enables), measuring recall and side effects
+    before the first cycle and after each."""
+    rows = [{"cycle": 0, **summary(ev.measure(facts, modes=("raw", "chat")))}]
+    for _ in range(cycles):
+        log = machine.sleep(1)[0]
+        m = ev.measure(facts, modes=("raw", "chat"))
+        rows.append({"cycle": log["cycle"], **summary(m), "refreshed": len(log.get("refreshed", [])),
+                     "delta_norm": machine.book.total_delta_norm(), "sleep_seconds": log["seconds"],
+                     "rolled_back": log["rolled_back"]})
+        if on_row:
+            on_row(rows[-1])
+    return rows
+
+
+def lora_alone(machine, facts: list) -> float:
+    """Chat recall with every MEMIT edit at 0 (what consolidation alone holds); scales restored after.
+    NaN for a memory with no weights of its own (retrieval)."""
+    if not hasattr(machine, "book"):
+        return float("nan")
+    with machine.book.muted():
+        return recall(machine.lm, facts, modes=("chat",))["chat"]
+
+
+def share_at_top(ledger) -> float:
+    """Share of the ledger's facts at the last stage (edit fully dissolved)."""
+    stages = ledger.stages()
+    return sum(s == ledger.top for s in stages.values()) / max(len(stages), 1)
+
+
+def graduated(machine, facts: list, ev, cycles: int, on_row=None) -> tuple:
+    """Paper 6: wake `facts`, then sleep `cycles` times. Returns (per-cycle rows, per-fact rows)."""
+    machine.inject(facts)
+    cycle_rows, fact_rows = [], []
+    for _ in range(cycles):
+        log = machine.sleep(1)[0]
+        m = ev.measure(facts, modes=("raw", "chat", "paraphrase"))
+        row = {"cycle": log["cycle"], "n_facts": len(facts), **summary(m),
+               "lora_alone_chat": lora_alone(machine, facts), "at_top": share_at_top(machine.ledger),
+               "advanced": len(log.get("advanced", [])), "dropped": len(log.get("dropped", [])),
+               "start_loss": log.get("start_loss"), "final_loss": log.get("final_loss"),
+               "ppl_drift_guard": log["ppl_drift"], "rolled_back": log["rolled_back"],
+               "sleep_seconds": log["seconds"]}
+        cycle_rows.append(row)
+        for e in machine.ledger.entries.values():
+            fact_rows.append({"n_facts": len(facts), "cycle": log["cycle"], "fact": e.fact.statement,
+                              "subject": e.fact.subject, "relation": e.fact.relation, "stage": e.stage,
+                              "scale": machine.ledger.scale(e.key),
+                              "chat_hit": bool(m["chat_hits"][facts.index(e.fact)])})
+        if on_row:
+            on_row(row)
+    return cycle_rows, fact_rows
+
+
+def _recall_row(machine, facts, label: str, ev=None, modes=("raw", "chat"), **extra) -> dict:
+    """Chat and raw recall of `facts` now, LoRA alone too, and side effects when `ev` is given."""
+    m = ev.measure(facts, modes=modes) if ev else recall(machine.lm, facts, modes=modes)
+    return {"when": label, "n_facts": len(facts), **summary(m), "lora_alone_chat": lora_alone(machine, facts),
+            **extra}
+
+
+def day(machine, facts: list, conversations: int, nights: int, ev=None) -> list:
+    """Paper 3: the facts arrive over `conversations` conversations (wake after each), then `nights`
+    sleep cycles. Recall of every fact told so far after each conversation and each night (the last
+    night with paraphrases and side effects when `ev` is given); wake seconds per fact and sleep seconds."""
+    rows, told = [], []
+    per = -(-len(facts) // conversations)
+    for c in range(conversations):
+        batch = facts[c * per:(c + 1) * per]
+        rep = machine.inject(batch)
+        told += batch
+        rows.append(_recall_row(machine, told, f"conversation {c + 1}",
+                                wake_seconds_per_fact=rep.seconds / max(len(batch), 1)))
+    for n in range(nights):
+        log = machine.sleep(1)[0]
+        last = n == nights - 1
+        rows.append(_recall_row(machine, told, f"night, cycle {n + 1}", ev if last else None,
+                                ("raw", "chat", "paraphrase") if last else ("raw", "chat"),
+                                sleep_seconds=log["seconds"]))
+    return rows
+
+
+def two_phase(machine, facts: list, ev=None) -> list:
+    """Paper 4: wake, then the SWS phase alone (audit + refresh), then the REM phase alone
+    (consolidate, gate, dissolve); raw and chat recall after each ("pathway separation")."""
+    machine.inject(facts)
+    rows = [_recall_row(machine, facts, "after wake (MEMIT)")]
+    base = machine.cfg
+    machine.cfg = dataclasses.replace(base, refresh=True, consolidate=False)
+    machine.sleep(1)
+    rows.append(_recall_row(machine, facts, "after SWS (audit + refresh)"))
+    machine.cfg = dataclasses.replace(base, refresh=False, consolidate=True)
+    machine.sleep(1)
+    rows.append(_recall_row(machine, facts, "after REM (LoRA, gate, dissolve)", ev))
+    machine.cfg = base
+    return rows
+
+
+def alignment_tax(machine, facts: list, cycles: int, ev=None) -> list:
+    """Paper 2: wake, then `cycles` consolidations. Per cycle: chat recall with the edits at their
+    scheduled scales, with every edit withdrawn (LoRA alone: what one LoRA pass delivered), and the
+    consolidation's starting and final loss."""
+    machine.inject(facts)
+    rows = [_recall_row(machine, facts, "cycle 0", cycle=0)]
+    for c in range(cycles):
+        log = machine.sleep(1)[0]
+        rows.append(_recall_row(machine, facts, f"cycle {c + 1}", ev if c == cycles - 1 else None, cycle=c + 1,
+                                start_loss=log.get("start_loss"), final_loss=log.get("final_loss"),
+                                rolled_back=log["rolled_back"]))
+    return rows
+
+
+def lifelong(machine, facts: list, ev, days: int, cycles_per_night: int = 1, on_row=None) -> list:
+    """The "unbounded lifetime" claim: `facts` told in equal shares over `days` (wake), each day ending
+    with `cycles_per_night` sleep cycles. After each night: chat and raw recall of *every fact ever
+    told*, locality, bleed and perplexity drift, the share at stage 3, the MEMIT edits still held."""
+    rows, told = [], []
+    per = -(-len(facts) // days)
+    for d in range(days):
+        batch = facts[d * per:(d + 1) * per]
+        if not batch:
+            break
+        rep = machine.inject(batch)
+        told += batch
+        logs = machine.sleep(cycles_per_night)
+        m = ev.measure(told, modes=("raw", "chat"))
+        rows.append({"day": d + 1, "n_facts": len(told), **summary(m), "at_top": share_at_top(machine.ledger),
+                     "edits": len(machine.book.edits), "wake_seconds_per_fact": rep.seconds / len(batch),
+                     "sleep_seconds": sum(l["seconds"] for l in logs),
+                     "rolled_back": sum(bool(l["rolled_back"]) for l in logs)})
+        if on_row:
+            on_row(rows[-1])
+    return rows

@@ -1,0 +1,191 @@
+"""The measuring stick. Recall is greedy generation, never teacher forcing.
+
+    ev = Evaluator(lm, locality=load_locality(), bystanders=bank.bystanders)
+    ev.baseline()                         # unedited perplexity and locality, once
+    r = ev.measure(facts)                 # {"raw": .9, "chat": .9, "paraphrase": .8, "locality": ...}
+
+An answer counts when it contains the object (case- and punctuation-insensitive, whole words).
+Raw completion reads RAW_TOKENS new tokens, chat CHAT_TOKENS through the tokenizer's chat template.
+"""
+from __future__ import annotations
+
+import math
+import re
+import time
+import unicodedata
+
+import torch
+
+from ..base.tokens import chat_text
+
+RAW_TOKENS = 8
+CHAT_TOKENS = 24
+BATCH = 32
+
+
+def normalise(text: str) -> str:
+    """Lower-case ASCII words separated by single spaces; a letter-digit boundary splits a word
+    ("Mazda3" -> "mazda 3"), so a model name still counts as its make."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])", " ", text)
+    return " " + " ".join(re.sub(r"[^a-z0-9]+", " ", text).split()) + " "
+
+
+def contains(answer: str, obj: str) -> bool:
+    return normalise(obj) in normalise(answer)
+
+
+@torch.no_grad()
+def generate(lm, prompts: list, max_new_tokens: int, batch_size: int = BATCH) -> list:
+    """Greedy continuations of `prompts` (strings, already templated), batched with left padding.
+
+    Prompts are sorted by length so a batch carries little padding; results come back in order.
+    """
+    tok, model = lm.tok, lm.model
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    out = [None] * len(prompts)
+    tok.padding_side = "left"
+    for b in range(0, len(order), batch_size):
+        idx = order[b:b + batch_size]
+        enc = tok([prompts[i] for i in idx], return_tensors="pt", padding=True,
+                  add_special_tokens=False).to(lm.device)
+        gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
+                             pad_token_id=tok.pad_token_id, temperature=None, top_p=None, top_k=None)
+        new = gen[:, enc.input_ids.shape[1]:]  # [batch, new_tokens]
+        for j, i in enumerate(idx):
+            out[i] = tok.decode(new[j], skip_special_tokens=True)
+    return out
+
+
+def chat_prompts(lm, questions: list) -> list:
+    """What the model reads for each question: the chat template, or, for a model seen through a
+    retrieval memory (retrieval.FramedLM), the template with the retrieved statements."""
+    frame = getattr(lm, "frame_chat", None)
+    return [frame(q) if frame else chat_text(lm.tok, q) for q in questions]
+
+
+def raw_prompts(lm, prompts: list) -> list:
+    frame = getattr(lm, "frame_raw", None)
+    return [frame(p) for p in prompts] if frame else list(prompts)
+
+
+def ask_chat(lm, questions: list, max_new_tokens: int = CHAT_TOKENS) -> list:
+    return generate(lm, chat_prompts(lm, questions), max_new_tokens)
+
+
+def complete_raw(lm, prompts: list, max_new_tokens: int = RAW_TOKENS) -> list:
+    return generate(lm, raw_prompts(lm, prompts), max_new_tokens)
+
+
+def recall(lm, facts: list, modes=("raw", "chat", "paraphrase"), n_paraphrases: int = 2) -> dict:
+    """Per-mode recall rates and per-fact hits (and the answers, for reading what went wrong)."""
+    res: dict = {}
+    if "raw" in modes:
+        ans = complete_raw(lm, [f.raw_prompt for f in facts])
+        res["raw_hits"] = [contains(a, f.object) for a, f in zip(ans, facts)]
+        res["raw_answers"] = ans
+    if "chat" in modes:
+        ans = ask_chat(lm, [f.chat_question for f in facts])
+        res["chat_hits"] = [contains(a, f.object) for a, f in zip(ans, facts)]
+        res["chat_answers"] = ans
+    if "paraphrase" in modes:
+        qs = [(i, p) for i, f in enumerate(facts) for p in f.paraphrases[:n_paraphrases]]
+        ans = ask_chat(lm, [p for _, p in qs])
+        per = [[] for _ in facts]
+        for (i, _), a in zip(qs, ans):
+            per[i].append(contains(a, facts[i].object))
+        res["paraphrase_hits"] = [sum(p) / max(len(p), 1) for p in per]
+    for m in modes:
+        hits = res[f"{m}_hits"]
+        res[m] = float(sum(hits) / len(hits)) if hits else float("nan")
+    return res
+
+
+def locality(lm, probes: list) -> dict:
+    """Share of already-known facts still answered correctly, in raw completion and in chat."""
+    raw = complete_raw(lm, [p.raw_prompt for p in probes])
+    chat = ask_chat(lm, [p.chat_question for p in probes])
+    rh = [contains(a, p.answer) for a, p in zip(raw, probes)]
+    ch = [contains(a, p.answer) for a, p in zip(chat, probes)]
+    return {"raw": sum(rh) / len(rh), "chat": sum(ch) / len(ch),
+            "both": sum(a and b for a, b in zip(rh, ch)) / len(rh), "raw_hits": rh, "chat_hits": ch}
+
+
+def bleed(lm, facts: list, bystanders: list, relations: dict, per_relation: int = 10) -> dict:
+    """Share of never-edited people who, asked an edited relation, answer with an injected object.
+
+    The original system's key sat on the last prompt token, so its "Portland" leaked to 9 of 10
+    other people asked where they live; a subject-keyed edit should leave them alone.
+    """
+    injected: dict = {}
+    for f in facts:
+        injected.setdefault(f.relation, set()).add(f.object)
+    raw_p, chat_q, objs = [], [], []
+    for rel, objects in injected.items():
+        for person in bystanders[:per_relation]:
+            raw_p.append(relations[rel]["raw"].format(s=person))
+            chat_q.append(relations[rel]["chat"].format(s=person))
+            objs.append(objects)
+    if not objs:
+        return {"raw": 0.0, "chat": 0.0, "bleed": 0.0}
+    raw = complete_raw(lm, raw_p)
+    chat = ask_chat(lm, chat_q)
+    r = sum(any(contains(a, o) for o in os_) for a, os_ in zip(raw, objs)) / len(objs)
+    c = sum(any(contains(a, o) for o in os_) for a, os_ in zip(chat, objs)) / len(objs)
+    return {"raw": r, "chat": c, "bleed": max(r, c)}
+
+
+@torch.no_grad()
+def perplexity(lm, text: str, max_tokens: int = 20_000, window: int = 512) -> float:
+    """Perplexity over the first `max_tokens` tokens of `text`, in non-overlapping windows."""
+    ids = lm.tok(text, return_tensors="pt", add_special_tokens=False).input_ids[0][:max_tokens]
+    nll, count = 0.0, 0
+    for s in range(0, len(ids) - 1, window):
+        chunk = ids[s:s + window + 1].unsqueeze(0).to(lm.device)  # [1, window+1]
+        if chunk.shape[1] < 2:
+            break
+        logits = lm.model(chunk[:, :-1]).logits.float()          # [1, window, vocab]
+        loss = torch.nn.functional.cross_entropy(logits[0], chunk[0, 1:], reduction="sum")
+        nll += loss.item()
+        count += chunk.shape[1] - 1
+    return math.exp(nll / count)
+
+
+class Evaluator:
+    """Recall plus every side effect, relative to the unedited model measured once by `baseline()`."""
+
+    def __init__(self, lm, locality_probes: list, bystanders: list, relations: dict, text: str,
+                 ppl_tokens: int = 20_000, n_paraphrases: int = 2):
+        self.lm, self.probes, self.bystanders, self.relations = lm, locality_probes, bystanders, relations
+        self.text, self.ppl_tokens, self.n_paraphrases = text, ppl_tokens, n_paraphrases
+        self.base: dict = {}
+
+    def baseline(self) -> dict:
+        self.base = {"ppl": perplexity(self.lm, self.text, self.ppl_tokens),
+                     "locality": locality(self.lm, self.probes)}
+        return self.base
+
+    def measure(self, facts: list, modes=("raw", "chat", "paraphrase"), side_effects: bool = True) -> dict:
+        t0 = time.perf_counter()
+        out = recall(self.lm, facts, modes, self.n_paraphrases)
+        if side_effects:
+            if not self.base:
+                raise RuntimeError("call baseline() on the unedited model before measuring side effects")
+            loc = locality(self.lm, self.probes)
+            # Locality relative to baseline: of the probes right before, the share still right.
+            kept = [b and a for b, a in zip(self.base["locality"]["chat_hits"], loc["chat_hits"])]
+            kept_raw = [b and a for b, a in zip(self.base["locality"]["raw_hits"], loc["raw_hits"])]
+            out["locality"] = (sum(kept) + sum(kept_raw)) / (
+                sum(self.base["locality"]["chat_hits"]) + sum(self.base["locality"]["raw_hits"]))
+            out["bleed"] = bleed(self.lm, facts, self.bystanders, self.relations)["bleed"]
+            ppl = perplexity(self.lm, self.text, self.ppl_tokens)
+            out["ppl"] = ppl
+            out["ppl_drift"] = ppl / self.base["ppl"] - 1.0
+        out["seconds"] = time.perf_counter() - t0
+        return out
+
+
+def summary(m: dict) -> dict:
+    """The scalar part of a measurement, for tables and JSON."""
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)}

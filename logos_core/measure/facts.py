@@ -1,0 +1,104 @@
+"""The data every experiment shares: fact bank, locality set, held-out and statistics text.
+
+    bank = load_bank();  facts = bank.sample(20, seed=0)   # list[Fact]
+    loc = load_locality()                                   # list[Probe] the model already knows
+    text = heldout_text()                                   # str, for perplexity drift
+    fact_key(subject, relation), same_person(f, g), same_object(a, b)   # one fact identity
+"""
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .evaluate import normalise
+
+DATA = Path(__file__).resolve().parent.parent.parent / "data"
+
+
+@dataclass(frozen=True)
+class Fact:
+    subject: str
+    relation: str
+    object: str
+    statement: str            # what a person would say
+    raw_prompt: str           # raw completion prompt; the object follows it
+    chat_question: str        # asked through the chat template
+    paraphrases: tuple = ()   # other wordings of the question, never used for training
+    id: str = ""
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Fact":
+        d = dict(d)
+        d["paraphrases"] = tuple(d.get("paraphrases", ()))
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+    def to_dict(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+
+def person_key(name: str) -> str:
+    """A person's name compared without case or extra spaces ("aria  LIND" is "Aria Lind")."""
+    return " ".join(name.split()).lower()
+
+
+def fact_key(subject: str, relation: str) -> str:
+    """One fact per (person, relation): a new object for the same pair is a contradiction."""
+    return f"{person_key(subject)}|{relation}"
+
+
+def same_person(a: Fact, b: Fact) -> bool:
+    return person_key(a.subject) == person_key(b.subject)
+
+
+def same_slot(a: Fact, b: Fact) -> bool:
+    """The same person and relation: a newer object for it replaces the older one."""
+    return fact_key(a.subject, a.relation) == fact_key(b.subject, b.relation)
+
+
+def same_object(a: str, b: str) -> bool:
+    """Two objects that recall could not tell apart ("Lisbon" and "lisbon.")."""
+    return normalise(a) == normalise(b)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Something the unedited model already answers: used to measure locality."""
+    raw_prompt: str
+    chat_question: str
+    answer: str
+    kind: str = ""
+
+
+@dataclass
+class Bank:
+    facts: list
+    bystanders: list
+    relations: dict = field(default_factory=dict)
+
+    def sample(self, n: int, seed: int = 0, offset: int = 0) -> list:
+        """n facts in a seeded order; `offset` skips the first facts of that order (disjoint sets)."""
+        if n + offset > len(self.facts):
+            raise ValueError(f"the bank holds {len(self.facts)} facts; asked for {n} after {offset}")
+        order = list(self.facts)
+        random.Random(seed).shuffle(order)
+        return order[offset:offset + n]
+
+
+def load_bank(path: Path | None = None) -> Bank:
+    raw = json.loads(Path(path or DATA / "facts" / "bank.json").read_text())
+    return Bank([Fact.from_dict(f) for f in raw["facts"]], raw["bystanders"], raw["relations"])
+
+
+def load_locality(path: Path | None = None) -> list:
+    raw = json.loads(Path(path or DATA / "facts" / "locality.json").read_text())
+    return [Probe(**p) for p in raw["probes"]]
+
+
+def heldout_text() -> str:
+    return (DATA / "corpus" / "heldout.txt").read_text()
+
+
+def stats_text() -> str:
+    return (DATA / "corpus" / "stats_corpus.txt").read_text()

@@ -1,0 +1,280 @@
+"""Sleep consolidation into LoRA (peft), then fuse: the slow, "neocortical" memory of papers 1-6.
+
+    log, adapter = consolidate(lm, facts, LoraConfig(), anchors)   # trains an adapter, fuses it into lm.model
+
+Training questions are deliberately *not* the wordings recall is measured on (the fact's
+chat_question and paraphrases): the original checked consolidation on its own training questions.
+Loss is cross-entropy on the assistant's tokens of the facts' Q/A pairs, plus, from the anchors
+(anchors.py; the model's behaviour at birth): replayed answers to unrelated prompts, answers about
+invented people asked the same relations, and a top-k distillation loss on ordinary text and on the
+birth model's answers to general-knowledge questions (what the locality probes ask of other subjects).
+Without anchors (paper 1's LoRA-only notebook) the current model's own answers are replayed.
+"""
+from __future__ import annotations
+
+import math
+import random
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import torch
+from tqdm import tqdm
+
+from ..base.nethook import get_module
+from ..base.tokens import IGNORE, encode_chat, encode_raw, right_pad
+from ..measure.evaluate import ask_chat
+from ..wake.relations import train_questions
+from .anchors import CONTRAST_PEOPLE, REPLAY_PROMPTS, merge_targets, pick_targets, text_chunks, text_targets
+from .branch import add_branch, exact
+
+
+@dataclass
+class LoraConfig:
+    rank: int = 16
+    alpha: int = 32
+    lr: float = 1e-3
+    epochs: int = 3
+    batch_size: int = 8
+    targets: tuple = ("gate_proj", "up_proj", "down_proj")
+    layers: tuple | None = None   # transformer blocks that get an adapter (None: all)
+    own_questions: int = 1     # per fact: training wordings of its relation (relations.py), plus 2 generic
+    replay: int = 8            # replayed base-model answers per consolidation (0 disables)
+    contrast: int = 1          # per fact: an unknown person asked the same question, the model's own answer
+    raw_replay: int = 0        # raw-text knowledge prompts with the birth model's continuations (anchors)
+    text_replay: int = 8       # chunks of ordinary text (language-model loss) against perplexity drift
+    text_tokens: int = 96      # tokens per text chunk
+    know_replay: int = 0       # knowledge answers (chat and raw) whose birth distribution is distilled (anchors)
+    stop_loss: float = 0.0     # end training after an epoch whose facts' loss fell below this (0: never)
+    seed: int = 0
+
+
+@dataclass
+class ConsolidationLog:
+    start_loss: float = float("nan")     # mean loss over the first epoch's batches
+    final_loss: float = float("nan")     # mean loss over the last epoch's batches
+    epoch_losses: list = field(default_factory=list)
+    n_examples: int = 0
+    seconds: float = 0.0
+
+
+def contrast_examples(lm, facts: list, per_fact: int, seed: int = 0, anchors: dict | None = None) -> list:
+    """(question about an invented person, the model's answer) for each fact's relation: from the
+    anchors when given (the model at birth), else asked of the current model."""
+    if per_fact <= 0 or not facts:
+        return []
+    rng = random.Random(seed)
+    if anchors:
+        by_rel: dict = {}
+        for c in anchors["contrast"]:
+            by_rel.setdefault(c["relation"], []).append((c["question"], c["answer"]))
+        out = []
+        for f in facts:
+            pool = by_rel.get(f.relation) or by_rel.get("*", [])
+            out += rng.sample(pool, min(per_fact, len(pool)))
+        return out
+    qs = [train_questions(rng.choice(CONTRAST_PEOPLE), f.relation)[0] for f in facts for _ in range(per_fact)]
+    return list(zip(qs, [a.strip() for a in ask_chat(lm, qs, max_new_tokens=32)]))
+
+
+def training_examples(facts: list, own: int = 1, generic: int = 2) -> list:
+    """(question, answer) pairs in chat form for each fact: `own` of its relation's training wordings
+    and `generic` generic ones ("Tell me about X."); answers are the person's own statement."""
+    return [(q, f.statement) for f in facts for q in train_questions(f.subject, f.relation, own)[:own + generic]]
+
+
+def replay_examples(lm, n: int, seed: int = 0, anchors: dict | None = None) -> list:
+    """Greedy answers to unrelated prompts (the anchors' when given, else the current model's)."""
+    if n <= 0:
+        return []
+    if anchors:
+        pick = random.Random(seed).sample(anchors["replay"], min(n, len(anchors["replay"])))
+        return [(r["question"], r["answer"]) for r in pick]
+    prompts = random.Random(seed).sample(REPLAY_PROMPTS, min(n, len(REPLAY_PROMPTS)))
+    return list(zip(prompts, [a.strip() for a in ask_chat(lm, prompts, max_new_tokens=40)]))
+
+
+KL_HERE = -2   # label of text tokens: trained to keep the anchored next-token distribution
+
+
+def _encode_text(text: dict | None) -> list:
+    """Rows (ids, labels, index into the targets) for the distillation rows, each at its own length."""
+    if not text:
+        return []
+    return [(ids[:n].tolist(), [KL_HERE] * int(n), i) for i, (ids, n) in enumerate(zip(text["ids"], text["lengths"]))]
+
+
+def _batches(rows: list, batch_size: int, pad_id: int, rng: random.Random, device):
+    rows = rows[:]
+    rng.shuffle(rows)
+    for b in range(0, len(rows), batch_size):
+        chunk = rows[b:b + batch_size]
+        ids, att = right_pad([r[0] for r in chunk], pad_id)       # right padding: training needs no generation
+        lab, _ = right_pad([r[1] for r in chunk], IGNORE)
+        text_rows = [(i, r[2]) for i, r in enumerate(chunk) if r[2] is not None]
+        yield ids.to(device), att.to(device), lab.to(device), text_rows
+
+
+def _logits_where(model, ids, att, need):
+    """Logits [n, vocab] at the positions `need` [b, L-1] marks (row-major order), predicting the next
+    token. Most positions of a batch carry no loss (the chat template, the question); projecting only
+    the others onto the 49k-token vocabulary saved most of that projection and of the log-softmax
+    after it. Models whose head does more than one linear map (a soft cap, a logit scale) get the
+    full logits, then the same positions."""
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    cfg = inner.config
+    plain = all(getattr(cfg, a, None) in (None, 1.0) for a in ("final_logit_softcapping", "logit_scale"))
+    body, head = getattr(inner, "base_model", None), inner.get_output_embeddings()
+    if not plain or body is None or body is inner or head is None:
+        return model(input_ids=ids, attention_mask=att).logits[:, :-1][need].float()
+    hidden = body(input_ids=ids, attention_mask=att).last_hidden_state[:, :-1]
+    return head(hidden[need]).float()
+
+
+def _step_loss(peft_model, ids, att, lab, text_rows, text):
+    """Cross-entropy on the answers' tokens + distillation on text rows: KL(anchored || model) over the
+    anchored top-k tokens plus one bucket for the rest of the vocabulary, at every kept text position.
+
+    Distilling toward the anchored distribution, rather than training on the text itself, holds the
+    model where it was: a language-model loss on similar text would *lower* held-out perplexity and
+    hide the drift the guard is there to catch. The "rest" bucket keeps the KL honest: a loss over the
+    top-k alone (renormalised) rewards piling all mass onto those k tokens, which raised perplexity.
+    """
+    tgt = lab[:, 1:]
+    ce_mask = tgt >= 0
+    need = ce_mask.clone()
+    if text_rows:
+        rows = torch.tensor([i for i, _ in text_rows], device=ids.device)
+        which = [j for _, j in text_rows]
+        P = min(tgt.shape[1], text["ids"].shape[1])   # every distilled row's kept positions lie below
+        mask = text["mask"][which, :P].to(ids.device)                              # [r, P]
+        need[rows[:, None], torch.arange(P, device=ids.device)] |= mask
+    logits = _logits_where(peft_model, ids, att, need)                           # [n, vocab]
+    at = torch.full(need.shape, -1, dtype=torch.long, device=ids.device)         # position -> row of logits
+    at[need] = torch.arange(len(logits), device=ids.device)
+    ce = torch.nn.functional.cross_entropy(logits[at[ce_mask]], tgt[ce_mask]) if ce_mask.any() else None
+    loss = ce if ce is not None else logits.sum() * 0
+    if text_rows:
+        r_i, p_i = mask.nonzero(as_tuple=True)                                   # kept positions
+        top_ids = text["top_ids"][which, :P].to(ids.device)[r_i, p_i]            # [n_kept, k]
+        ref = text["top_logp"][which, :P].to(ids.device)[r_i, p_i]               # [n_kept, k] log p_ref
+        logp = torch.log_softmax(logits[at[rows[r_i], p_i]], -1).gather(-1, top_ids)   # log p_model
+        eps = 1e-6
+        ref_rest = torch.log1p(-ref.exp().sum(-1).clamp(max=1 - eps))              # [n_kept]
+        cur_rest = torch.log1p(-logp.exp().sum(-1).clamp(max=1 - eps))
+        kl = (ref.exp() * (ref - logp)).sum(-1) + ref_rest.exp() * (ref_rest - cur_rest)
+        # each row's mean over its kept positions (a 10-token answer counts as much as a 96-token
+        # chunk), then each source's mean: 270 knowledge answers must not outvote the text that
+        # holds perplexity (one shared mean let drift go from +6% to +8%)
+        per_row = torch.zeros(len(which), device=ids.device, dtype=kl.dtype).index_add_(0, r_i, kl)
+        per_row = per_row / mask.sum(1).clamp(min=1)
+        group = text["group"][which].to(ids.device)
+        loss = loss + sum(per_row[group == g].mean() for g in group.unique())
+    return loss, ce
+
+
+def train_adapter(lm, pairs: list, cfg: LoraConfig, progress: bool = False, text: dict | None = None,
+                  raw_pairs: list = ()):
+    """Wrap lm.model in a fresh LoRA adapter and train it on chat `pairs` (loss on the answers) and
+    the distillation `text` (anchors.text_targets). Returns (peft_model, log)."""
+    # peft is imported here, not at the top: `logos ask` and `logos remember` never train, and
+    # importing it costs a new process about a second
+    from peft import LoraConfig as PeftLoraConfig
+    from peft import get_peft_model
+
+    torch.manual_seed(cfg.seed)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():  # peft calls a transformers API deprecated in v5; harmless
+        warnings.simplefilter("ignore", FutureWarning)
+        peft_model = get_peft_model(lm.model, PeftLoraConfig(
+            r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=0.0, target_modules=list(cfg.targets),
+            layers_to_transform=list(cfg.layers) if cfg.layers else None,
+            task_type="CAUSAL_LM"))
+    rows = encode_chat(lm.tok, pairs) + encode_raw(lm.tok, list(raw_pairs)) + _encode_text(text)
+    opt = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=cfg.lr,
+                            weight_decay=0.0)
+    rng = random.Random(cfg.seed)
+    log = ConsolidationLog(n_examples=len(rows))
+    peft_model.train()
+    n_steps = cfg.epochs * math.ceil(len(rows) / cfg.batch_size)
+    bar = tqdm(total=n_steps, desc="consolidate", disable=not progress, leave=False)
+    for _ in range(cfg.epochs):
+        losses = []
+        for ids, att, lab, text_rows in _batches(rows, cfg.batch_size, lm.tok.pad_token_id, rng, lm.device):
+            loss, ce = _step_loss(peft_model, ids, att, lab, text_rows, text)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if ce is not None:
+                losses.append(ce.item())  # the facts' own loss (the papers' "starting loss")
+            bar.update(1)
+        log.epoch_losses.append(sum(losses) / len(losses) if losses else float("nan"))
+        if log.epoch_losses[-1] < cfg.stop_loss:   # learnt: more epochs only move the rest of the model
+            break
+    bar.close()
+    peft_model.eval()
+    log.start_loss, log.final_loss = log.epoch_losses[0], log.epoch_losses[-1]
+    log.seconds = time.perf_counter() - t0
+    return peft_model, log
+
+
+def take_adapter(lm, peft_model) -> dict:
+    """Lift the trained adapter out of the peft wrapper, leaving lm.model unmerged.
+
+    Returns {module path: {"A": [r, d_in], "B": [d_out, r], "scaling": float}}, the form saved in a
+    memory state (safetensors) and fused by `fuse`, so a reloaded state fuses the same numbers.
+    """
+    adapter = {}
+    for name, mod in peft_model.named_modules():
+        if hasattr(mod, "lora_A") and "default" in getattr(mod, "lora_A", {}):
+            path = name.split("base_model.model.", 1)[-1]
+            adapter[path] = {"A": mod.lora_A["default"].weight.detach().float().cpu().clone(),
+                             "B": mod.lora_B["default"].weight.detach().float().cpu().clone(),
+                             "scaling": float(mod.scaling["default"])}
+    lm.model = peft_model.unload()
+    lm.model.eval()
+    for p in lm.model.parameters():
+        p.requires_grad_(False)
+    return adapter
+
+
+@torch.no_grad()
+def fuse(model, adapter: dict, sign: float = 1.0) -> None:
+    """W += sign * scaling * B A for every adapted module (peft's merge, written out so that a state
+    reloaded from disk fuses bit for bit the same; sign -1 takes an adapter back out). A 4-bit module
+    keeps the adapter as a side branch instead (branch.py)."""
+    for path, ab in adapter.items():
+        mod = get_module(model, path)
+        if not exact(mod):
+            add_branch(mod, ab, sign)
+            continue
+        w = mod.weight                                                       # [d_out, d_in]
+        d = (ab["B"].to(w.device) @ ab["A"].to(w.device)) * ab["scaling"]    # [d_out, d_in] float32
+        w.add_((sign * d).to(w.dtype))
+
+
+def consolidate(lm, facts: list, cfg: LoraConfig | None = None, anchors: dict | None = None,
+                progress: bool = False) -> tuple:
+    """One consolidation: train a LoRA adapter on the facts (plus replay, contrast and distillation
+    text, from `anchors` when given), then fuse it into lm.model. Returns (log, adapter)."""
+    cfg = cfg or LoraConfig()
+    pairs = (training_examples(facts, cfg.own_questions) + replay_examples(lm, cfg.replay, cfg.seed, anchors)
+             + contrast_examples(lm, facts, cfg.contrast, cfg.seed, anchors))
+    text = None
+    if cfg.text_replay > 0:
+        if anchors:
+            text = pick_targets(anchors["text"], cfg.text_replay, cfg.seed)
+        else:
+            text = text_targets(lm, text_chunks(lm.tok, cfg.text_replay, cfg.text_tokens, cfg.seed))
+    if anchors and cfg.know_replay > 0 and anchors.get("know"):
+        text = merge_targets(text, pick_targets(anchors["know"], cfg.know_replay, cfg.seed + 2))
+    elif text is not None:
+        text = merge_targets(text)   # adds the source tag _step_loss averages by (and the mask older anchors lack)
+    raw_pairs = []
+    if anchors and cfg.raw_replay > 0 and anchors.get("raw"):
+        pick = random.Random(cfg.seed + 1).sample(anchors["raw"], min(cfg.raw_replay, len(anchors["raw"])))
+        raw_pairs = [(r["prompt"], r["completion"]) for r in pick]
+    peft_model, log = train_adapter(lm, pairs, cfg, progress, text, raw_pairs)
+    adapter = take_adapter(lm, peft_model)
+    fuse(lm.model, adapter)
+    return log, adapter
