@@ -64,10 +64,8 @@ NBVAL = $(BIN)/pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.
 nbval: setup
 	$(NBVAL) $(CI_NOTEBOOKS)
 
-# make test's two jobs, balanced by their times at 1 thread in a fresh clone (session 9, unit tests
-# beside all six notebooks: 30 min with 12 kills in the SIGKILL test, about 35 with its 22; notebooks
-# 01-06 11.5, 9.3, 10, 3, 6.2, 6.3 min, the last two after the unit tests had ended): the unit tests
-# then notebook 05 (about 43 min), beside notebooks 01-04 and 06 (about 40).
+# make test's two jobs, balanced by their times at 1 thread in a fresh clone (README, "Tests"): the
+# unit tests then notebook 05, beside notebooks 01-04 and 06.
 TEST_A_NB := tests/notebooks/05_convergence.ipynb
 test-a: unit
 	$(NBVAL) $(TEST_A_NB)
@@ -82,8 +80,7 @@ warm: setup
 
 # Two jobs side by side (test-a, test-b above), one thread each: the thread count the committed CI
 # notebooks and test_memit's sample were measured at (thread count changes float sums, and greedy
-# answers near a tie with them). A fresh clone of session 9 with the unit tests beside all six
-# notebooks took 50 min in all (setup, warm, then 30 min of unit tests beside 46 of notebooks).
+# answers near a tie with them).
 test: warm
 	LOGOS_THREADS=1 $(MAKE) -j2 --output-sync=target test-a test-b
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The machine issue's acceptance run, through the command line only (new processes each time):
+# The whole machine through its command line only (a new process for every command):
 # 12 facts told in natural sentences, `logos sleep --cycles 3`, then 12 differently worded questions.
 #   bash benchmarks/cli_acceptance.sh [STATE_DIR]     (default: a fresh temporary folder)
 set -euo pipefail

@@ -1,4 +1,4 @@
-"""The lifelong run (issue 7): facts told over simulated days, wake each day and sleep each night.
+"""The lifelong run: facts told over simulated days, wake each day and sleep each night.
 
     python benchmarks/lifelong.py [--facts 200] [--days 20] [--cycles 1] [--model 135m] [--seed 0]
 

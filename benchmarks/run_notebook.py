@@ -2,7 +2,7 @@
 
     python benchmarks/run_notebook.py notebooks/05_convergence.py DEVICE='"cuda"' N_CAPACITY=150
 
-For machines that have torch but not papermill (the lent GPU machine). Each override is a Python
+For machines that have torch but not papermill (a bare GPU machine). Each override is a Python
 expression assigned right after the cell tagged "parameters", exactly where papermill injects its own.
 """
 import sys

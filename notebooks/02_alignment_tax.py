@@ -91,8 +91,8 @@ for p in draw("02_alignment_tax", {"results": results}, resolve(FIG_DIR)):
 # paper's models are 3B-70B; on the bundled 135M model the comparison across sizes needs larger
 # models in `MODELS` on a GPU, e.g. `make reproduce PARAMS="-y 'MODELS: [135m, 3b]'"`.
 #
-# At the default size on the bundled 135M (10 facts, 3 cycles per arm; float32 on one H200, session 9,
-# `data/results/h200_run/session9/02_alignment_tax.log`): chat recall 1.00 with the edits, and 1.00
+# At the default size on the bundled 135M (10 facts, 3 cycles per arm; float32 on one H200,
+# `data/results/gpu_h200/02_alignment_tax_10facts.log`): chat recall 1.00 with the edits, and 1.00
 # from LoRA alone after one pass in both arms, so **no alignment tax** here (the paper's 37% on 8B).
 # Starting loss per cycle, cumulative 1.01 -> 0.31 -> 0.25, non-cumulative 1.01 -> 0.96 -> 0.99: the
 # paper's direction (2.91 -> 0.62 by cycle 2) at a lower start, since our training examples are the

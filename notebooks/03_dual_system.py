@@ -109,7 +109,7 @@ for p in draw("03_dual_system", {"results": results}, resolve(FIG_DIR)):
 # %% [markdown]
 # ## What we found
 # The paper argues the dual system combines MEMIT's instant recall with LoRA's durability. Our run:
-# 10 facts (`-p N_FACTS 10`; the default 20 did not fit the session), 4 conversations, 3 nights, 2-core
+# 10 facts (`-p N_FACTS 10`), 4 conversations, 3 nights, 2-core
 # CPU with 1 thread and other jobs beside it, so seconds are pessimistic (`data/results/03_dual_system.json`,
 # `figures/03_comparison.png`):
 #
@@ -133,22 +133,22 @@ for p in draw("03_dual_system", {"results": results}, resolve(FIG_DIR)):
 #   chat and 0.35 to reworded questions, and every answer reads 1.9x the prompt tokens.
 # - On disk, edits cost ~75 KB per fact (kept as rank-1 factors per layer); each night's LoRA adapter
 #   (rank 16 on every MLP projection of 30 layers, float32) is 12.5 MB.
-# - At the default 20 facts (float32 on one H200, session 9, without the RAG arm, whose embedding
+# - At the default 20 facts (float32 on one H200, without the RAG arm, whose embedding
 #   package is not on that machine; the call's time ran out before the Logos arm;
-#   `data/results/h200_run/session9/03_dual_system.log`): MEMIT only fell to chat and raw 0.70 by the
+#   `data/results/gpu_h200/03_dual_system_20facts.log`): MEMIT only fell to chat and raw 0.70 by the
 #   end of the day and stayed there over 3 nights; null-space MEMIT held chat 1.00 and raw 0.95 at the
 #   end of the day and chat 1.00, raw 0.95 after 3 nights; LoRA only answered nothing during the day
 #   and chat 1.00, raw 0.45 after the first night. So at 20 facts the null-space edits alone kept what
 #   plain MEMIT lost. (The 10-fact CPU run above had null-space MEMIT at chat 0.70: other facts, other
 #   device; we have not separated the two.)
-# - The RAG arm at the default 20 facts (CPU, session 10, `ARMS=["RAG"]`;
-#   `data/results/cpu_session10/03_dual_system_rag_20facts.json`): chat 0.40 -> 0.70 -> 0.60 -> 0.70 as
+# - The RAG arm at the default 20 facts (CPU, `ARMS=["RAG"]`;
+#   `data/results/03_dual_system/rag_20facts.json`): chat 0.40 -> 0.70 -> 0.60 -> 0.70 as
 #   the conversations arrive, 0.70 after the nights (nothing changes at night), raw 0.40, paraphrase 0.50,
 #   locality 0.93, bleed 0.26, drift 0.0%, 76 prompt tokens per answer, 30 ms to store a fact, 41 KB on
 #   disk. Against the H200 arms above: below null-space MEMIT (chat 1.00) and LoRA only (chat 1.00) in
 #   chat, the best of all in drift.
-# - The Logos arm at the default 20 facts (CPU, 2 threads, session 11, `ARMS=["Logos"]`;
-#   `data/results/cpu_session11/03_dual_system_logos_20facts.json`, 72 min): chat 1.00 after every
+# - The Logos arm at the default 20 facts (CPU, 2 threads, `ARMS=["Logos"]`;
+#   `data/results/03_dual_system/logos_20facts.json`, 72 min): chat 1.00 after every
 #   conversation (raw 1.00, 1.00, 0.93, 0.95) and after every night; raw 0.60 -> 0.45 -> 0.45 over the
 #   nights as the edits dissolve; LoRA alone 1.00 from the first night; paraphrase 1.00, locality 0.95,
 #   bleed 0.53, drift +1.4%; nights of 859, 826 and 808 s; 40 prompt tokens, 69 MB on disk (three nights'
@@ -170,7 +170,7 @@ for p in draw("03_dual_system", {"results": results}, resolve(FIG_DIR)):
 # null-space MEMIT alone, which the paper does not test, does as well in chat (1.00 at the end of the
 # day, 0.95-1.00 over the nights) and keeps raw recall (0.95 against Logos' 0.45). Logos pays for the
 # move into LoRA in raw recall and in bleed (0.53, against the unedited model's 0.00 on the same prompts,
-# `benchmarks/bleed_unedited.py`); what it buys is chat recall from LoRA alone of 1.00: the facts no
+# `sweeps/bleed_unedited.py`); what it buys is chat recall from LoRA alone of 1.00: the facts no
 # longer need their edits, which dissolve on the schedule and leave the edited layers to the next day's
 # (notebook 05 measures how many edits those layers hold).
 # %% tags=["NBVAL_CHECK_OUTPUT"]

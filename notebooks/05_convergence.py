@@ -146,9 +146,9 @@ for p in draw("05_convergence", {"results": results}, resolve(FIG_DIR)):
 # %% [markdown]
 # ## What we found
 # The checked cell below prints this run's numbers. Beside the paper's, the default sizes on the
-# bundled 135M (float32 on one H200, session 9: the four arms run side by side as separate processes
+# bundled 135M (float32 on one H200: the four arms run side by side as separate processes
 # with `benchmarks/capacity.py`, which calls the same functions with the same facts, seeds and
-# settings; logs in `data/results/h200_run/session9/`):
+# settings; logs in `data/results/gpu_h200/`):
 #
 # - **Capacity.** The paper reports a sharp phase transition on 8B (0.92 up to 13 facts, 0.57 at 14).
 #   Plain sequential MEMIT was already under the bar at the first checkpoint: raw 0.80 at 10 facts and
@@ -157,7 +157,7 @@ for p in draw("05_convergence", {"results": results}, resolve(FIG_DIR)):
 #   70, was back at 0.90 at 80 and fell to 0.84 at 90 (chat 0.88), where it stopped; the edited-weight
 #   norm grew steadily, 0.10 at 10 facts to 0.36 at 90. So the constrained arm holds the bar over six
 #   times as many facts as plain MEMIT (60 against fewer than 10), and we see a slide, not a cliff, in
-#   both. An earlier partial run (session 2, older wake settings: one context per fact, ridge 1) had the
+#   both. An earlier partial run (older wake settings: one context per fact, ridge 1) had the
 #   null-space arm at 0.85-0.93 up to 40 facts; we have not measured which change steadied it.
 #   The pilot's 1.00 up to 60 used other facts (70 generated, 5 relations) and shorter objects: about
 #   one fact in ten here is not written by its own edit even on a fresh model, which caps every

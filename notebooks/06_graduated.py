@@ -41,7 +41,7 @@
 MODEL = "135m"              # alias (135m, 3b, 8b, 70b), Hugging Face id, or local path
 DEVICE = "auto"             # cuda, mps, cpu, or auto
 N_FACTS_LIST = [5, 10, 15, 20]  # memory sizes (paper: 5/10/15/20)
-CYCLES = 4                  # sleep cycles per size (the issue: stage 3 within 4)
+CYCLES = 4                  # sleep cycles per size (the bar: stage 3 within 4)
 LR = 1e-3                   # LoRA learning rate per consolidation
 EPOCHS = 4                  # passes over the examples per consolidation
 LORA = {}                   # LoraConfig settings other than the machine's defaults (memory/config.py)
@@ -123,7 +123,7 @@ for p in draw("06_graduated", {"results": results}, resolve(FIG_DIR)):
 # | 3 | 1.00 | 1.00 | 1.00 | 0.95 | | 0.94 | | +2.8% | 0.20 | 811 |
 # | 4 | 1.00 | 1.00 | 1.00 | 0.95 | 1.00 | 0.95 | | +3.4% | 0.21 | 669 |
 #
-# (Session 5 run, with the knowledge distillation of anchors.py `know`; blank cells: see the JSON.)
+# (An earlier run, with the knowledge distillation of anchors.py `know`; blank cells: see the JSON.)
 # Before it, the same run held locality at 0.82-0.85: distilling the birth model's whole distribution
 # over its answers to 135 general-knowledge questions (chat and raw; not the locality probes, though of
 # the same kinds: capitals, languages, continents) lifted it to 0.91-0.95.
@@ -133,14 +133,14 @@ for p in draw("06_graduated", {"results": results}, resolve(FIG_DIR)):
 # and the starting loss fell as the paper says (ours 1.02 -> 0.19 by cycle 2; paper 2.91 -> 0.62).
 # With one training wording per relation (the earlier default) the same run reached 0.95 at stage 3 and
 # paraphrase recall fell to 0.73; three wordings keep it at 0.98.
-# **Where we differ:** what it cost. Locality held at 0.82-0.85 (the issue asks 0.9), and bleed (people
+# **Where we differ:** what it cost. Locality held at 0.82-0.85 (the bar is 0.9), and bleed (people
 # never told about, answered with a told object) stayed at 0.63-0.68: the adapter partly learns
 # "relation -> object" rather than "person -> object". Raw recall falls as the edits dissolve (0.95 ->
 # 0.85): the facts now live in the chat pathway, which is what consolidation is for. Knowledge replay
 # (the birth model's answers to other general-knowledge questions, only where it was right) lifted
 # locality from 0.58-0.77 to 0.85; since then, training only on the upper 18 blocks, stopping at a fact
 # loss of 0.3, or halving the learning rate each left chat locality at 0.82-0.84
-# (`benchmarks/locality_probe.py`, one consolidation of 20 facts), and a 2-day lifelong run with 2 facts
+# (one consolidation of 20 facts each, with earlier code), and a 2-day lifelong run with 2 facts
 # a day had 0.85 after its first night: the loss of locality comes with training at all, not with the
 # number of facts.
 # %% tags=["NBVAL_CHECK_OUTPUT"]

@@ -1,4 +1,4 @@
-"""Shared fixtures. The bundled model is loaded once per session (from the warm cache)."""
+"""Shared fixtures. The bundled model is loaded once per test run (from the warm cache)."""
 import os
 from pathlib import Path
 

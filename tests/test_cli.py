@@ -9,7 +9,7 @@ from logos_core.memory.extract import extract
 
 def logos(*args, env=None):
     # The first command on a cold cache converts the GGUF and computes the statistics: on a 2-core
-    # machine shared with other jobs that took over 15 minutes (session 6).
+    # machine shared with other jobs that took over 15 minutes.
     return subprocess.run([sys.executable, "-m", "logos_core.app.cli", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=1800)
 

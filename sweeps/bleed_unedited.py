@@ -3,7 +3,7 @@
 Bleed counts never-told people who, asked a told fact's relation, answer with a told object. Some of
 that could be the model's own guess ("London") rather than leakage; this measures that base rate.
 
-    python benchmarks/bleed_unedited.py      # data/results/cpu_session11/bleed_unedited.log
+    python sweeps/bleed_unedited.py      # data/results/bleed_unedited/bleed_unedited.log
 """
 import time
 
