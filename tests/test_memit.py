@@ -1,6 +1,6 @@
 """Wake on the real bundled model: MEMIT edits recalled in raw completion and in chat, side effects bounded.
 
-The wake issue's bar, with the default hyperparameters and edits written as the machine writes them
+Wake's bar, with the default hyperparameters and edits written as the machine writes them
 (null-space constrained, each new edit leaving the earlier facts' keys alone): after 10 facts edited
 one at a time, raw and chat recall >= 0.9 over all 10, locality >= 0.95, bleed <= 0.1, drift <= 5%.
 benchmarks/wake_acceptance.py measures the same on three samples (chat 0.9 / 0.9 / 1.0, locality

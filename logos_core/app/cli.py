@@ -122,7 +122,7 @@ def _ask(args) -> int:
     if not question:
         raise LogosError("no question given: e.g. logos ask \"Where does Aria live?\"")
     m = _open(args, write=False)
-    print(m.ask(question, max_new_tokens=args.max_tokens))
+    print(m.ask(question, max_new_tokens=args.max_tokens, one_sentence=not args.long))
     return 0
 
 
@@ -202,8 +202,10 @@ def _recover(args) -> int:
 
 def _bench(args) -> int:
     lm = load_model(args.model, device=args.device, four_bit=args.four_bit or None)
-    rows = [{"step": f"load {args.model} ({'warm' if lm.cache_hit else 'cold'})", "seconds": lm.load_seconds}]
-    rows += run(lm, hp=load_hparams(args.model), stats_tokens=args.stats_tokens, sleep_facts=args.sleep_facts)
+    rows = [{"step": f"load {args.model} ({'warm' if lm.cache_hit else 'cold'})", "key": "load",
+             "seconds": lm.load_seconds}]
+    rows += run(lm, hp=load_hparams(args.model), stats_tokens=args.stats_tokens, wake_facts=args.wake_facts,
+                sleep_facts=args.sleep_facts, cli=not args.no_cli, model=args.model)
     print_table(rows, args.json)
     return 0
 
@@ -242,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     a = add("ask", _ask, "ask a question in chat; prints only the answer")
     a.add_argument("question", nargs="*")
     a.add_argument("--max-tokens", type=int, default=48)
+    a.add_argument("--long", action="store_true",
+                   help="let the answer run past its first sentence (up to --max-tokens)")
     s = add("sleep", _sleep, "sleep: audit, refresh, consolidate into LoRA, dissolve the edits")
     s.add_argument("--cycles", type=int, default=1)
     st = add("status", _status, "the stored facts with their stage and scale")
@@ -254,8 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
     b = add("bench", _bench, "time each step beside the model's forward pass (the floor)", with_state=False)
     b.add_argument("--json", action="store_true", help="print the table as JSON")
     b.add_argument("--stats-tokens", type=int, default=20480, help="tokens for the statistics row")
-    b.add_argument("--sleep-facts", type=int, default=0,
-                   help="also wake this many facts and time one sleep cycle on them (20: ~15 min on 2 CPU cores)")
+    b.add_argument("--wake-facts", type=int, default=5, help="facts written one at a time for the wake row")
+    b.add_argument("--sleep-facts", type=int, default=20,
+                   help="facts held when one sleep cycle is timed (0: no sleep row)")
+    b.add_argument("--no-cli", action="store_true", help="leave out the new-process rows (ask, remember)")
     add("warm", _warm, "make the model's caches once: weights, covariance statistics, null-space projectors",
         with_state=False)
     return p

@@ -30,6 +30,7 @@ class MemitHparams:
     kl_factor: float = 0.0625       # KL on "{subject} is a" keeps the subject's other properties
     keep_factor: float = 0.0        # NLL of the chat answer's opening words (compute_z.py)
     early_stop_loss: float = 0.05   # stop once the mean object NLL is below this (nats/token)
+    stop_context_nll: float | None = None   # ... and every context's object NLL below this (None: no such bar)
     n_raw_contexts: int = 5         # neutral text prefixes (plus the bare prompt)
     n_chat_contexts: int = 2        # chat turns the prompt is also optimised in (chat recall)
     n_own_questions: int = 1        # of those chat turns, how many ask in the relation's own wordings
@@ -44,6 +45,11 @@ class MemitHparams:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def target_found(self, nll: float, worst: float) -> bool:
+        """compute_z's early stop: the mean object NLL over contexts is low enough, and (when
+        stop_context_nll is set) so is the worst context's."""
+        return nll < self.early_stop_loss and (self.stop_context_nll is None or worst < self.stop_context_nll)
 
 
 def load_hparams(model: str) -> MemitHparams:

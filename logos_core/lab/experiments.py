@@ -5,6 +5,7 @@
     rows = graduated(machine, facts, ev, cycles=4)        # paper 6: stage and scale per fact per cycle
     rows = lifelong(machine, facts, ev, days=20)          # wake each day, sleep each night
     book = write_facts(lm, hp, stats, facts, projectors=P) # wake alone: MEMIT edits, no machine
+    row = wake_quality(lm, hp, stats, ev, facts, projectors=P)   # ... measured, then withdrawn
 """
 from __future__ import annotations
 
@@ -63,6 +64,25 @@ def write_facts(lm, hp, stats, facts: list, *, batch: bool = False, projectors: 
             book.remove(eid)
         raise
     return book
+
+
+def wake_quality(lm, hp, stats, ev, facts: list, *, batch: bool = False, projectors: dict | None = None) -> dict:
+    """Write `facts` (one at a time, or one batch), measure them and every side effect with `ev`, then
+    withdraw every edit (the weights return exactly): recall, locality, bleed, drift, seconds per edit,
+    target-search steps, and the chat misses with their answers."""
+    t0 = time.perf_counter()
+    book = write_facts(lm, hp, stats, facts, batch=batch, projectors=projectors)
+    secs = (time.perf_counter() - t0) / (1 if batch else len(facts))
+    try:
+        m = ev.measure(facts)
+        z = [i for e in book.edits.values() for i in e.info["z"]]
+        return {**summary(m), "seconds_per_edit": secs, "steps": sum(i["steps"] for i in z) / len(z),
+                "delta_norm_rel": book.total_delta_norm(),
+                "misses_chat": [(f.chat_question, a) for f, a, h in zip(facts, m["chat_answers"], m["chat_hits"])
+                                if not h]}
+    finally:
+        for eid in list(book.edits):
+            book.remove(eid)
 
 
 def evaluator(lm, bank, ppl_tokens: int = 4096, n_locality: int = 0):

@@ -15,6 +15,7 @@ import time
 import unicodedata
 
 import torch
+from transformers import StoppingCriteriaList
 
 from ..base.tokens import chat_text
 
@@ -35,12 +36,26 @@ def contains(answer: str, obj: str) -> bool:
     return normalise(obj) in normalise(answer)
 
 
+class _FirstSentence:
+    """Stops a generation once every row has ended a sentence (., ! or ? at the end of what it said)."""
+
+    def __init__(self, tok, prompt_len: int):
+        self.tok, self.prompt_len = tok, prompt_len
+
+    def __call__(self, ids: torch.Tensor, scores, **kwargs) -> torch.Tensor:
+        texts = self.tok.batch_decode(ids[:, self.prompt_len:], skip_special_tokens=True)
+        return torch.tensor([t.rstrip().endswith((".", "!", "?")) for t in texts], device=ids.device)
+
+
 @torch.no_grad()
-def generate(lm, prompts: list, max_new_tokens: int, batch_size: int = BATCH) -> list:
+def generate(lm, prompts: list, max_new_tokens: int, batch_size: int = BATCH, one_sentence: bool = False) -> list:
     """Greedy continuations of `prompts` (strings, already templated), batched with left padding.
 
     Prompts are sorted by length so a batch carries little padding; results come back in order.
+    `one_sentence` ends each continuation at its first sentence end (what `logos ask` prints: every
+    token after that costs as much as the answer's own).
     """
+
     tok, model = lm.tok, lm.model
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
     out = [None] * len(prompts)
@@ -49,7 +64,8 @@ def generate(lm, prompts: list, max_new_tokens: int, batch_size: int = BATCH) ->
         idx = order[b:b + batch_size]
         enc = tok([prompts[i] for i in idx], return_tensors="pt", padding=True,
                   add_special_tokens=False).to(lm.device)
-        gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
+        stop = StoppingCriteriaList([_FirstSentence(tok, enc.input_ids.shape[1])]) if one_sentence else None
+        gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, stopping_criteria=stop,
                              pad_token_id=tok.pad_token_id, temperature=None, top_p=None, top_k=None)
         new = gen[:, enc.input_ids.shape[1]:]  # [batch, new_tokens]
         for j, i in enumerate(idx):
@@ -69,8 +85,8 @@ def raw_prompts(lm, prompts: list) -> list:
     return [frame(p) for p in prompts] if frame else list(prompts)
 
 
-def ask_chat(lm, questions: list, max_new_tokens: int = CHAT_TOKENS) -> list:
-    return generate(lm, chat_prompts(lm, questions), max_new_tokens)
+def ask_chat(lm, questions: list, max_new_tokens: int = CHAT_TOKENS, one_sentence: bool = False) -> list:
+    return generate(lm, chat_prompts(lm, questions), max_new_tokens, one_sentence=one_sentence)
 
 
 def complete_raw(lm, prompts: list, max_new_tokens: int = RAW_TOKENS) -> list:

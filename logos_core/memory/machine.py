@@ -50,7 +50,8 @@ class LogosMachine:
         self.adapters: list = []          # [{"id", "tensors": {module: {A, B, scaling}}, "n_facts"}], fused in order
         self.cycle = 0
         self.base_ppl: float | None = None
-        self.anchors: dict | None = None  # the model's behaviour at birth, replayed in consolidation
+        self._anchors: dict | None = None  # the model's behaviour at birth, replayed in consolidation
+        self._anchors_from = None          # or where to read them when first needed (a saved state)
         self.model_name = lm.name
         self.path: Path | None = None
         self.lock: state.Lock | None = None   # held while this process may write the state folder
@@ -80,13 +81,26 @@ class LogosMachine:
                 raise LogosError("the perplexity baseline must be taken before the first memory is written")
             self.base_ppl = perplexity(self.lm, heldout_text(), self.cfg.ppl_tokens)
 
+    @property
+    def anchors(self) -> dict | None:
+        if self._anchors is None and self._anchors_from is not None:
+            self._anchors, self._anchors_from = self._anchors_from(), None
+        return self._anchors
+
+    def defer_anchors(self, read) -> None:
+        """Anchors that exist (in the state folder) but are read by `read()` only when first used."""
+        self._anchors, self._anchors_from = None, read
+
+    def has_anchors(self) -> bool:
+        return self._anchors is not None or self._anchors_from is not None
+
     def ensure_anchors(self) -> dict:
         """Anchors (sleep/anchors.py) from the model at birth: every edit at 0 and no adapter fused yet."""
         if self.anchors is None:
             if self.adapters:
                 raise LogosError("anchors must be taken before the first adapter is fused")
             with self.book.muted():
-                self.anchors = birth_anchors(self.lm, n_replay=self.cfg.anchor_replay, n_text=self.cfg.anchor_text,
+                self._anchors = birth_anchors(self.lm, n_replay=self.cfg.anchor_replay, n_text=self.cfg.anchor_text,
                                              per_relation=self.cfg.anchor_contrast, seed=self.cfg.lora.seed,
                                              n_knowledge=self.cfg.anchor_knowledge)
         return self.anchors
@@ -158,8 +172,9 @@ class LogosMachine:
         return keys
 
     # -- ask, sleep, measure ----------------------------------------------------------------------
-    def ask(self, question: str, max_new_tokens: int = 48) -> str:
-        return ask_chat(self.lm, [question], max_new_tokens=max_new_tokens)[0].strip()
+    def ask(self, question: str, max_new_tokens: int = 48, one_sentence: bool = False) -> str:
+        """The model's chat answer now (greedy); `one_sentence` ends it at its first sentence."""
+        return ask_chat(self.lm, [question], max_new_tokens=max_new_tokens, one_sentence=one_sentence)[0].strip()
 
     def sleep(self, cycles: int = 1, progress: bool = False, on_cycle=None) -> list:
         logs = []

@@ -127,19 +127,23 @@ def open_state(cls, path: Path, model: str, device, write: bool, cfg, four_bit: 
             edits.append(Edit(deltas=deltas, facts=e.get("facts", []), scale=e["scale"], id=e["id"], keys=keys))
         m.book.load(edits)                            # + every edit at its scale, in one pass
         m.ledger = Ledger.from_dict(d["ledger"])
-        if d.get("anchors"):
-            try:
-                a = json.loads((path / "anchors.json").read_text())
-            except (OSError, ValueError):
-                raise LogosError(f"{path / 'anchors.json'} is damaged or missing; restore the folder from "
-                                 f"a backup") from None
-            m.anchors = join_anchors(a, _read_tensors(path / "anchors.safetensors"))
+        if d.get("anchors"):       # read at the first sleep, not by every `logos ask`
+            m.defer_anchors(lambda: read_anchors(path))
         m.cycle, m.base_ppl = d["cycle"], d["base_ppl"]
         return m
     except BaseException:
         if lock is not None:
             lock.release()
         raise
+
+
+def read_anchors(path: Path) -> dict:
+    try:
+        a = json.loads((path / "anchors.json").read_text())
+    except (OSError, ValueError):
+        raise LogosError(f"{path / 'anchors.json'} is damaged or missing; restore the folder from "
+                         f"a backup") from None
+    return join_anchors(a, _read_tensors(path / "anchors.safetensors"))
 
 
 def save_state(m, path: Path) -> None:
@@ -162,9 +166,9 @@ def save_state(m, path: Path) -> None:
             for mod, ab in a["tensors"].items():
                 t[f"{mod}.A"], t[f"{mod}.B"] = ab["A"].contiguous(), ab["B"].contiguous()
             save_tensors(f, t)
-    if m.anchors is not None and not (path / "anchors.json").exists():
+    if m.has_anchors() and not (path / "anchors.json").exists():
         write_anchors(m.anchors, path / "anchors.json", path / "anchors.safetensors")
-    d = {"format": FORMAT, "anchors": m.anchors is not None, "model": m.model_name, "weights_id": m.lm.weights_id,
+    d = {"format": FORMAT, "anchors": m.has_anchors(), "model": m.model_name, "weights_id": m.lm.weights_id,
          "four_bit": m.lm.four_bit, "config": m.cfg.to_dict(),
          "cycle": m.cycle, "base_ppl": m.base_ppl, "ledger": m.ledger.to_dict(),
          "edits": [{"id": e.id, "scale": e.scale, "facts": e.facts} for e in m.book.edits.values()],

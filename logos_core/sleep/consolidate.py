@@ -12,8 +12,10 @@ Without anchors (paper 1's LoRA-only notebook) the current model's own answers a
 """
 from __future__ import annotations
 
+import inspect
 import math
 import random
+from collections import Counter
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -46,6 +48,9 @@ class LoraConfig:
     text_tokens: int = 96      # tokens per text chunk
     know_replay: int = 0       # knowledge answers (chat and raw) whose birth distribution is distilled (anchors)
     stop_loss: float = 0.0     # end training after an epoch whose facts' loss fell below this (0: never)
+    anchor_rows: int = 0       # anchor rows (replay, contrast, raw, text, knowledge) drawn afresh for each
+                               # epoch (0: every anchor row in every epoch)
+    buckets: bool = False      # batches of rows of similar length (less padding), in random order
     seed: int = 0
 
 
@@ -104,15 +109,37 @@ def _encode_text(text: dict | None) -> list:
     return [(ids[:n].tolist(), [KL_HERE] * int(n), i) for i, (ids, n) in enumerate(zip(text["ids"], text["lengths"]))]
 
 
-def _batches(rows: list, batch_size: int, pad_id: int, rng: random.Random, device):
-    rows = rows[:]
-    rng.shuffle(rows)
-    for b in range(0, len(rows), batch_size):
-        chunk = rows[b:b + batch_size]
+def _batches(rows: list, batch_size: int, pad_id: int, rng: random.Random, device, buckets: bool = False,
+             flags: list | None = None):
+    """Shuffled batches (ids, att, labels, text rows [(row in batch, target index)], flags of the rows).
+    With `buckets`, rows are grouped after the shuffle (ties stay shuffled) by whether they open
+    with the chat template (then a batch shares that prefix, _logits_where) and by length, and the
+    batches come in random order: a 15-token raw row no longer pads to a 96-token text chunk."""
+    order = list(range(len(rows)))
+    rng.shuffle(order)
+    if buckets:
+        opening = Counter(tuple(r[0][:8]) for r in rows).most_common(1)[0][0] if rows else ()
+        order.sort(key=lambda i: (tuple(rows[i][0][:8]) != opening, len(rows[i][0])))
+    starts = list(range(0, len(order), batch_size))
+    if buckets:
+        rng.shuffle(starts)
+    for b in starts:
+        chunk = [rows[i] for i in order[b:b + batch_size]]
         ids, att = right_pad([r[0] for r in chunk], pad_id)       # right padding: training needs no generation
         lab, _ = right_pad([r[1] for r in chunk], IGNORE)
         text_rows = [(i, r[2]) for i, r in enumerate(chunk) if r[2] is not None]
-        yield ids.to(device), att.to(device), lab.to(device), text_rows
+        yield (ids.to(device), att.to(device), lab.to(device), text_rows,
+               [flags[i] for i in order[b:b + batch_size]] if flags is not None else None)
+
+
+def _shared_prefix(ids: torch.Tensor, att: torch.Tensor, need: torch.Tensor) -> int:
+    """How many leading tokens every row of the batch shares (all real tokens, no loss read there):
+    chat rows all open with the same system prompt and user header, a third of a fact's row."""
+    same = (ids == ids[:1]).all(0) & att.bool().all(0)               # [L]
+    n = int(same.long().cumprod(0).sum())
+    while n > 0 and need[:, :n].any():                               # a loss read inside: keep it outside
+        n -= 1
+    return n if n >= 8 and n < ids.shape[1] else 0
 
 
 def _logits_where(model, ids, att, need):
@@ -120,20 +147,34 @@ def _logits_where(model, ids, att, need):
     token. Most positions of a batch carry no loss (the chat template, the question); projecting only
     the others onto the 49k-token vocabulary saved most of that projection and of the log-softmax
     after it. Models whose head does more than one linear map (a soft cap, a logit scale) get the
-    full logits, then the same positions."""
+    full logits, then the same positions.
+
+    A prefix every row shares (the chat template's opening) runs once, for one row, and its keys and
+    values serve every row: causal attention makes those positions the same in each row, so the
+    loss and its gradient are the same as running it in every row (the gradient through the shared
+    keys and values sums over the rows, as it would)."""
     inner = model.get_base_model() if hasattr(model, "get_base_model") else model
     cfg = inner.config
     plain = all(getattr(cfg, a, None) in (None, 1.0) for a in ("final_logit_softcapping", "logit_scale"))
     body, head = getattr(inner, "base_model", None), inner.get_output_embeddings()
     if not plain or body is None or body is inner or head is None:
         return model(input_ids=ids, attention_mask=att).logits[:, :-1][need].float()
+    n = _shared_prefix(ids, att, need)
+    if n:
+        pre = body(input_ids=ids[:1, :n], use_cache=True)
+        cache = getattr(pre, "cache", None) or pre.past_key_values
+        cache.batch_repeat_interleave(ids.shape[0])
+        arg = "cache" if "cache" in inspect.signature(body.forward).parameters else "past_key_values"
+        rest = body(input_ids=ids[:, n:], attention_mask=att, use_cache=True, **{arg: cache}).last_hidden_state
+        return head(rest[:, :-1][need[:, n:]]).float()
     hidden = body(input_ids=ids, attention_mask=att).last_hidden_state[:, :-1]
     return head(hidden[need]).float()
 
 
-def _step_loss(peft_model, ids, att, lab, text_rows, text):
+def _step_loss(peft_model, ids, att, lab, text_rows, text, facts: list | None = None):
     """Cross-entropy on the answers' tokens + distillation on text rows: KL(anchored || model) over the
     anchored top-k tokens plus one bucket for the rest of the vocabulary, at every kept text position.
+    Returns (loss, the cross-entropy of the rows `facts` marks, or of every labelled row without it).
 
     Distilling toward the anchored distribution, rather than training on the text itself, holds the
     model where it was: a language-model loss on similar text would *lower* held-out perplexity and
@@ -154,6 +195,11 @@ def _step_loss(peft_model, ids, att, lab, text_rows, text):
     at[need] = torch.arange(len(logits), device=ids.device)
     ce = torch.nn.functional.cross_entropy(logits[at[ce_mask]], tgt[ce_mask]) if ce_mask.any() else None
     loss = ce if ce is not None else logits.sum() * 0
+    own = ce
+    if facts is not None:    # the facts' own loss, for the log and the stop: no gradient of its own
+        fm = ce_mask & torch.tensor(facts, device=ids.device)[:, None]
+        with torch.no_grad():
+            own = torch.nn.functional.cross_entropy(logits[at[fm]], tgt[fm]) if fm.any() else None
     if text_rows:
         r_i, p_i = mask.nonzero(as_tuple=True)                                   # kept positions
         top_ids = text["top_ids"][which, :P].to(ids.device)[r_i, p_i]            # [n_kept, k]
@@ -170,13 +216,15 @@ def _step_loss(peft_model, ids, att, lab, text_rows, text):
         per_row = per_row / mask.sum(1).clamp(min=1)
         group = text["group"][which].to(ids.device)
         loss = loss + sum(per_row[group == g].mean() for g in group.unique())
-    return loss, ce
+    return loss, own
 
 
 def train_adapter(lm, pairs: list, cfg: LoraConfig, progress: bool = False, text: dict | None = None,
-                  raw_pairs: list = ()):
+                  raw_pairs: list = (), n_fact_pairs: int | None = None):
     """Wrap lm.model in a fresh LoRA adapter and train it on chat `pairs` (loss on the answers) and
-    the distillation `text` (anchors.text_targets). Returns (peft_model, log)."""
+    the distillation `text` (anchors.text_targets). The first `n_fact_pairs` pairs are the facts' own
+    (default: all): their loss is the log's, and cfg.anchor_rows samples among the other rows.
+    Returns (peft_model, log)."""
     # peft is imported here, not at the top: `logos ask` and `logos remember` never train, and
     # importing it costs a new process about a second
     from peft import LoraConfig as PeftLoraConfig
@@ -190,23 +238,31 @@ def train_adapter(lm, pairs: list, cfg: LoraConfig, progress: bool = False, text
             r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=0.0, target_modules=list(cfg.targets),
             layers_to_transform=list(cfg.layers) if cfg.layers else None,
             task_type="CAUSAL_LM"))
+    n_facts = len(pairs) if n_fact_pairs is None else n_fact_pairs
     rows = encode_chat(lm.tok, pairs) + encode_raw(lm.tok, list(raw_pairs)) + _encode_text(text)
+    fact_rows, anchor_rows = rows[:n_facts], rows[n_facts:]
     opt = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=cfg.lr,
                             weight_decay=0.0)
     rng = random.Random(cfg.seed)
-    log = ConsolidationLog(n_examples=len(rows))
+    per_epoch = min(cfg.anchor_rows, len(anchor_rows)) if cfg.anchor_rows > 0 else len(anchor_rows)
+    log = ConsolidationLog(n_examples=len(fact_rows) + per_epoch)
     peft_model.train()
-    n_steps = cfg.epochs * math.ceil(len(rows) / cfg.batch_size)
+    n_steps = cfg.epochs * math.ceil((len(fact_rows) + per_epoch) / cfg.batch_size)
     bar = tqdm(total=n_steps, desc="consolidate", disable=not progress, leave=False)
     for _ in range(cfg.epochs):
+        # a fresh sample of the anchors each epoch: over the epochs most of them are seen, at a
+        # fraction of the rows per epoch
+        epoch = fact_rows + (rng.sample(anchor_rows, per_epoch) if per_epoch < len(anchor_rows) else anchor_rows)
+        flags = [True] * len(fact_rows) + [False] * per_epoch
         losses = []
-        for ids, att, lab, text_rows in _batches(rows, cfg.batch_size, lm.tok.pad_token_id, rng, lm.device):
-            loss, ce = _step_loss(peft_model, ids, att, lab, text_rows, text)
+        for ids, att, lab, text_rows, fl in _batches(epoch, cfg.batch_size, lm.tok.pad_token_id, rng, lm.device,
+                                                     cfg.buckets, flags):
+            loss, own = _step_loss(peft_model, ids, att, lab, text_rows, text, fl)
             opt.zero_grad()
             loss.backward()
             opt.step()
-            if ce is not None:
-                losses.append(ce.item())  # the facts' own loss (the papers' "starting loss")
+            if own is not None:
+                losses.append(own.item())  # the facts' own loss (the papers' "starting loss")
             bar.update(1)
         log.epoch_losses.append(sum(losses) / len(losses) if losses else float("nan"))
         if log.epoch_losses[-1] < cfg.stop_loss:   # learnt: more epochs only move the rest of the model
@@ -258,7 +314,8 @@ def consolidate(lm, facts: list, cfg: LoraConfig | None = None, anchors: dict | 
     """One consolidation: train a LoRA adapter on the facts (plus replay, contrast and distillation
     text, from `anchors` when given), then fuse it into lm.model. Returns (log, adapter)."""
     cfg = cfg or LoraConfig()
-    pairs = (training_examples(facts, cfg.own_questions) + replay_examples(lm, cfg.replay, cfg.seed, anchors)
+    own = training_examples(facts, cfg.own_questions)
+    pairs = (own + replay_examples(lm, cfg.replay, cfg.seed, anchors)
              + contrast_examples(lm, facts, cfg.contrast, cfg.seed, anchors))
     text = None
     if cfg.text_replay > 0:
@@ -274,7 +331,7 @@ def consolidate(lm, facts: list, cfg: LoraConfig | None = None, anchors: dict | 
     if anchors and cfg.raw_replay > 0 and anchors.get("raw"):
         pick = random.Random(cfg.seed + 1).sample(anchors["raw"], min(cfg.raw_replay, len(anchors["raw"])))
         raw_pairs = [(r["prompt"], r["completion"]) for r in pick]
-    peft_model, log = train_adapter(lm, pairs, cfg, progress, text, raw_pairs)
+    peft_model, log = train_adapter(lm, pairs, cfg, progress, text, raw_pairs, n_fact_pairs=len(own))
     adapter = take_adapter(lm, peft_model)
     fuse(lm.model, adapter)
     return log, adapter

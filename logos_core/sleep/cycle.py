@@ -26,7 +26,8 @@ import time
 
 import torch
 
-from ..measure.evaluate import ask_chat, contains, perplexity
+from ..base.tokens import chat_text
+from ..measure.evaluate import BATCH, ask_chat, contains, perplexity
 from ..measure.facts import heldout_text
 from .audit import audit, degraded, rate
 from .branch import reset_branches
@@ -76,11 +77,18 @@ def _consolidate(lm, book, ledger, adapters, cfg, anchors, cycle: int, log: dict
 
 
 def _gate(lm, book, ledger, cycle: int, log: dict) -> None:
+    """Each fact asked in chat with its own edit at 0 (book.without_own), every fact in one batched
+    pass: a fact advances one stage if its answer holds the object, else drops back one."""
     advanced, dropped = [], []
+    items = sorted(ledger.entries.items(), key=lambda kv: len(chat_text(lm.tok, kv[1].fact.chat_question)))
+    answers = {}
+    for b in range(0, len(items), BATCH):    # ask_chat keeps this (already sorted) order in one batch
+        chunk = items[b:b + BATCH]
+        with book.without_own([e.edit for _, e in chunk]):
+            for (key, _), a in zip(chunk, ask_chat(lm, [e.fact.chat_question for _, e in chunk])):
+                answers[key] = a
     for key, e in list(ledger.entries.items()):
-        own = [e.edit] if e.edit in book.edits else []
-        with book.muted(own):
-            ok = contains(ask_chat(lm, [e.fact.chat_question])[0], e.fact.object)
+        ok = contains(answers[key], e.fact.object)
         (advanced if ok else dropped).append(key)
         ledger.advance(key, cycle) if ok else ledger.drop(key, cycle)
     log.update(advanced=advanced, dropped=dropped)
@@ -100,7 +108,7 @@ def sleep_cycle(lm, book, ledger, adapters: list, writer, cfg, *, cycle: int, an
     snap = _snapshot(lm, book, ledger, adapters, cfg)
     log = {"cycle": cycle, "facts": len(ledger.entries), "rolled_back": False}
     before = audit(lm, ledger.entries.values())
-    log.update(raw_before=rate(before, "raw"), chat_before=rate(before, "chat"))
+    log.update(raw_before=rate(before, "raw"), chat_before=rate(before, "chat"), audit_seconds=time.perf_counter() - t0)
     if cfg.refresh:
         t = time.perf_counter()
         log["refreshed"] = refresh(lm, writer.hp, book, ledger, writer, degraded(before, "raw"), cycle,
@@ -108,9 +116,13 @@ def sleep_cycle(lm, book, ledger, adapters: list, writer, cfg, *, cycle: int, an
         log["refresh_seconds"] = time.perf_counter() - t
     if cfg.consolidate:
         _consolidate(lm, book, ledger, adapters, cfg, anchors, cycle, log, progress)
+        t = time.perf_counter()
         _gate(lm, book, ledger, cycle, log)
         _dissolve(book, ledger)
+        log["gate_seconds"] = time.perf_counter() - t
+    t = time.perf_counter()
     ppl = perplexity(lm, heldout_text(), cfg.ppl_tokens)
+    log["ppl_seconds"] = time.perf_counter() - t
     log["ppl_drift"] = ppl / base_ppl - 1.0
     if cfg.ppl_limit is not None and log["ppl_drift"] > cfg.ppl_limit:
         _restore(lm, book, ledger, adapters, snap)

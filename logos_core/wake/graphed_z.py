@@ -40,7 +40,7 @@ def _search(loss_of, h, max_norm, hp, capture: bool = True) -> tuple:
     def step() -> torch.Tensor:
         with torch.no_grad():
             prev.copy_(delta)
-        loss, nll = loss_of(delta)
+        loss, nll, worst = loss_of(delta)
         (g,) = torch.autograd.grad(loss, delta)
         with torch.no_grad():
             t.add_(1.0)
@@ -49,7 +49,7 @@ def _search(loss_of, h, max_norm, hp, capture: bool = True) -> tuple:
             denom = (v.sqrt() / (1 - B2 ** t).sqrt()).add_(EPS)
             delta.sub_(hp.v_lr / (1 - B1 ** t) * m / denom)
             delta.mul_(torch.clamp(max_norm / delta.norm(), max=1.0))   # |delta| <= clamp * |h|
-        return nll.detach()
+        return torch.stack([nll, worst]).detach()
 
     graph, t0 = None, time.perf_counter()
     if capture:
@@ -72,8 +72,9 @@ def _search(loss_of, h, max_norm, hp, capture: bool = True) -> tuple:
             graph.replay()
         else:
             nll_out = step()
-        hist.append(nll_out.item())
-        if hist[-1] < hp.early_stop_loss:
+        nll, worst = nll_out.tolist()
+        hist.append(nll)
+        if hp.target_found(nll, worst):
             with torch.no_grad():
                 delta.copy_(prev)       # the eager loop stops before stepping
             break

@@ -23,7 +23,7 @@ import weakref
 import torch
 
 from ..base.nethook import get_module
-from .compute_ks import compute_ks, protected_keys
+from .compute_ks import KeyPasses, protected_keys
 from .compute_z import compute_z
 from .edits import Edit, LowRank
 from .nullspace import projected_factors, protect
@@ -91,9 +91,10 @@ def apply_memit(lm, hp, requests: list, stats: dict, facts: list | None = None,
     t_z = clock.lap("z")
     deltas, before, keys = {}, {}, {}
     T = Z                   # the h_L each key column must reach
+    passes = KeyPasses(lm, hp, requests)
     for i, layer in enumerate(hp.layers):
-        # keys at this layer and the current h_L, from one forward pass with the weights as edited so far
-        K, H, owner = compute_ks(lm, hp, layer, requests, out_layer=hp.layers[-1])
+        # keys at this layer and the current h_L, with the weights as edited so far
+        K, H, owner = passes.at(i)
         K, H = K.T, H.T                                     # [d_mlp, m], [d_model, m]
         clock.lap("keys")
         if i == 0 and hp.key_mode == "each":
