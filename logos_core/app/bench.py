@@ -161,7 +161,8 @@ def reproduce_estimate(rows: list, anchor_rows: int) -> dict:
 
 def run(lm, hp=None, stats_tokens: int = 20480, wake_facts: int = 5, sleep_facts: int = 20, cli: bool = True,
         model: str = "135m") -> list:
-    out = []
+    """The bench's rows, the load's first (lm.load_seconds: the estimate counts a load per notebook arm)."""
+    out = [{"step": f"load {model} ({'warm' if lm.cache_hit else 'cold'})", "key": "load", "seconds": lm.load_seconds}]
     floor = forward_floor(lm)
     floor_tps = 4096 / floor
     out.append({"step": "floor: forward 4096 tokens", "key": "floor", "seconds": floor, "tokens_per_s": floor_tps})

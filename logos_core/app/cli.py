@@ -202,10 +202,8 @@ def _recover(args) -> int:
 
 def _bench(args) -> int:
     lm = load_model(args.model, device=args.device, four_bit=args.four_bit or None)
-    rows = [{"step": f"load {args.model} ({'warm' if lm.cache_hit else 'cold'})", "key": "load",
-             "seconds": lm.load_seconds}]
-    rows += run(lm, hp=load_hparams(args.model), stats_tokens=args.stats_tokens, wake_facts=args.wake_facts,
-                sleep_facts=args.sleep_facts, cli=not args.no_cli, model=args.model)
+    rows = run(lm, hp=load_hparams(args.model), stats_tokens=args.stats_tokens, wake_facts=args.wake_facts,
+               sleep_facts=args.sleep_facts, cli=not args.no_cli, model=args.model)
     print_table(rows, args.json)
     return 0
 
