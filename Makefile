@@ -64,7 +64,7 @@ NBVAL = $(BIN)/pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.
 nbval: setup
 	$(NBVAL) $(CI_NOTEBOOKS)
 
-# make test's two jobs, balanced by their times at 1 thread in a fresh clone (README, "Tests"): the
+# make test's two jobs, balanced by their times at 1 thread in a fresh clone: the
 # unit tests then notebook 05, beside notebooks 01-04 and 06.
 TEST_A_NB := tests/notebooks/05_convergence.ipynb
 test-a: unit

@@ -38,7 +38,8 @@ name = f"lifelong_{a.model}"
 def on_row(r):
     print(f"day {r['day']:2d} ({r['n_facts']:3d} facts): chat {r['chat']:.2f} raw {r['raw']:.2f} locality "
           f"{r['locality']:.2f} bleed {r['bleed']:.2f} drift {r['ppl_drift']:+.1%} stage 3 {r['at_top']:.2f} "
-          f"edits {r['edits']} wake {r['wake_seconds_per_fact']:.0f} s/fact sleep {r['sleep_seconds']:.0f} s",
+          f"edits {r['edits']} wake {r['wake_seconds_per_fact']:.0f} s/fact sleep {r['sleep_seconds']:.0f} s "
+          f"(cycles {[round(s) for s in r['cycle_seconds']]} s, trained facts {r['trained_facts']})",
           flush=True)
     save_results(name, {"rows": rows}, resolve(a.out), vars(a))
 

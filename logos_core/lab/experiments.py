@@ -250,6 +250,10 @@ def lifelong(machine, facts: list, ev, days: int, cycles_per_night: int = 1, on_
         rows.append({"day": d + 1, "n_facts": len(told), **summary(m), "at_top": share_at_top(machine.ledger),
                      "edits": len(machine.book.edits), "wake_seconds_per_fact": rep.seconds / len(batch),
                      "sleep_seconds": sum(l["seconds"] for l in logs),
+                     # per cycle: what it cost and how many facts it trained (the learning ones, the rehearsed)
+                     "cycle_seconds": [l["seconds"] for l in logs],
+                     "train_seconds": [l.get("train_seconds", 0.0) for l in logs],
+                     "trained_facts": [l.get("trained_facts", 0) for l in logs],
                      "rolled_back": sum(bool(l["rolled_back"]) for l in logs)})
         if on_row:
             on_row(rows[-1])
