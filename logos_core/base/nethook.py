@@ -28,6 +28,11 @@ def get_module(model: torch.nn.Module, name: str) -> torch.nn.Module:
     raise LookupError(f"no module named {name!r} in {type(model).__name__}")
 
 
+def block_output(out):
+    """A decoder block's hidden states: transformers 4 returned a tuple, 5 returns the tensor."""
+    return out[0] if isinstance(out, tuple) else out
+
+
 class Trace(contextlib.AbstractContextManager):
     """A forward hook on one module, removed on exit.
 

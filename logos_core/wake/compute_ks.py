@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from ..base.nethook import Trace, TraceDict, get_module
+from ..base.nethook import Trace, TraceDict, block_output, get_module
 from ..base.tokens import right_pad
 from .contexts import edit_contexts, subject_last_positions
 
@@ -70,10 +70,6 @@ def compute_ks(lm, hp, layer: int, requests: list, out_layer: int | None = None)
     return K if out_layer is None else (K, torch.cat(outs), torch.tensor(owner))
 
 
-def _unwrap(out):
-    return out[0] if isinstance(out, tuple) else out   # transformers 4 returned tuples, 5 a tensor
-
-
 class KeyPasses:
     """compute_ks for MEMIT's layer loop, where layer i's keys must come from the weights as edited
     so far: an edit of layer l changes nothing below block l, so after it only blocks l..L run again,
@@ -128,7 +124,7 @@ class KeyPasses:
                     for b in range(self.layers[i - 1], self.L + 1):
                         if b > self.layers[i - 1]:
                             inputs[b] = x
-                        x = _unwrap(self.blocks[b](x, **kwargs[b]))
+                        x = block_output(self.blocks[b](x, **kwargs[b]))
                 row[3], row[4] = tr.input, x
             k = fact_keys(self.hp, _columns(row[3], pos))
             keys.append(k)

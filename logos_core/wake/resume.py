@@ -23,6 +23,8 @@ import weakref
 
 import torch
 
+from ..base.nethook import block_output
+
 # Models on which resuming was checked against the full forward, with the layouts checked: an
 # architecture that resumes correctly once does so for every later edit, and the check costs a pass
 # of the later blocks per edit.
@@ -52,7 +54,7 @@ class _Prefix:
         return torch.cat([self.k[layer_idx], key], -2), torch.cat([self.v[layer_idx], value], -2)
 
 
-class _Packed:
+class _Packed(_Prefix):
     """Every row's kept keys and values (its positions before its own start) side by side, put
     before the step's packed keys: all rows' queries run as one sequence, so each step's blocks run
     once, not once per batch of rows (on a CPU each pass also reads every weight once)."""
@@ -60,9 +62,6 @@ class _Packed:
     def __init__(self, rec: _Record, starts: list):
         self.k = {i: torch.cat([k[r:r + 1, :, :s, :] for r, s in enumerate(starts)], 2) for i, k in rec.k.items()}
         self.v = {i: torch.cat([v[r:r + 1, :, :s, :] for r, s in enumerate(starts)], 2) for i, v in rec.v.items()}
-
-    def update(self, key, value, layer_idx, *args, **kwargs):
-        return torch.cat([self.k[layer_idx], key], -2), torch.cat([self.v[layer_idx], value], -2)
 
 
 def _packed_mask(rows: torch.Tensor, pos: torch.Tensor, starts: list) -> torch.Tensor:
@@ -128,10 +127,6 @@ def _cut(kw: dict, start: int, att: torch.Tensor) -> dict | None:
     return out
 
 
-def _unwrap(out):
-    return out[0] if isinstance(out, tuple) else out   # transformers 4 returned tuples, 5 a tensor
-
-
 class Resume:
     def __init__(self, h: torch.Tensor, blocks: list, kwargs: list, norm: torch.nn.Module, start: int = 0,
                  index: tuple | None = None):
@@ -151,7 +146,7 @@ class Resume:
         else:
             x = self.h + add[:, self.start:]
         for block, kw in zip(self.blocks, self.kwargs):
-            x = _unwrap(block(x, **kw))
+            x = block_output(block(x, **kw))
         return self.norm(x)
 
     @staticmethod
