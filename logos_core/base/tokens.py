@@ -26,6 +26,11 @@ def right_pad(seqs: list, pad: int, device=None) -> tuple:
     return ids.to(device), att.to(device)
 
 
+def ends_sentence(text: str) -> bool:
+    """Whether an answer so far has ended its first sentence (what `logos ask` stops at)."""
+    return text.rstrip().endswith((".", "!", "?"))
+
+
 def chat_text(tok, question: str) -> str:
     """The chat template around one user question, ending where the assistant's answer begins."""
     return tok.apply_chat_template([{"role": "user", "content": question}], tokenize=False,

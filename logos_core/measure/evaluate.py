@@ -15,9 +15,9 @@ import time
 import unicodedata
 
 import torch
-from transformers import StoppingCriteriaList
+from transformers.generation.stopping_criteria import StoppingCriteriaList
 
-from ..base.tokens import chat_text
+from ..base.tokens import chat_text, ends_sentence
 
 RAW_TOKENS = 8
 CHAT_TOKENS = 24
@@ -44,7 +44,7 @@ class _FirstSentence:
 
     def __call__(self, ids: torch.Tensor, scores, **kwargs) -> torch.Tensor:
         texts = self.tok.batch_decode(ids[:, self.prompt_len:], skip_special_tokens=True)
-        return torch.tensor([t.rstrip().endswith((".", "!", "?")) for t in texts], device=ids.device)
+        return torch.tensor([ends_sentence(t) for t in texts], device=ids.device)
 
 
 @torch.no_grad()

@@ -6,7 +6,7 @@
                                     a dense "delta.<L>" is read too) and its keys ("key.<L>")
     DIR/adapters/<id>.safetensors   one sleep cycle's LoRA factors ("<module>.A", "<module>.B")
     DIR/anchors.json, anchors.safetensors   the model's behaviour at birth (anchors.py), written once
-    DIR/.lock                       flock of the one process allowed to write
+    DIR/.lock                       flock of the one process allowed to write (files.py reads them all)
 
 A save writes the new edit and adapter files first (each: temp file, fsync, rename), then the ledger
 the same way; files are named by id and never rewritten. A crash at any moment leaves the previous
@@ -14,80 +14,22 @@ ledger.json, and every file it names is complete. Files named by neither ledger 
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
 from pathlib import Path
-
-from safetensors.torch import load_file
 
 from ..base.atomic import save_tensors, write_json
 from ..base.errors import LogosError
 from ..base.hparams import load_hparams
 from ..base.models import load_model
 from ..sleep.anchors import join_anchors, write_anchors
-from ..sleep.consolidate import fuse
+from ..sleep.branch import fuse
 from ..sleep.ledger import Ledger
-from ..wake.edits import Edit, LowRank
+from ..wake.edits import LowRank
 from .config import MachineConfig
-
-
-FORMAT = 2
-LEDGER, PREV = "ledger.json", "ledger.prev.json"
-
-
-def default_state_dir() -> Path:
-    return Path(os.environ.get("LOGOS_STATE", Path.home() / ".logos" / "default"))
-
-
-class Lock:
-    """The flock on DIR/.lock: one process writes a state at a time; the lock goes when its holder
-    closes it or dies."""
-
-    def __init__(self, path: Path):
-        path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise LogosError(f"another logos process is writing {path}; wait for it to finish") from None
-        self.fd = fd
-
-    def release(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.release()
-
-
-def read_ledger(path: Path, name: str = LEDGER) -> dict | None:
-    f = path / name
-    if not f.exists():
-        return None
-    try:
-        d = json.loads(f.read_text())
-        if not isinstance(d, dict) or d.get("format") != FORMAT or not isinstance(d.get("ledger"), dict):
-            raise ValueError("not a logos ledger of format %d" % FORMAT)
-        return d
-    except (ValueError, UnicodeDecodeError) as e:
-        hint = (f"`logos recover --state {path}` goes back to the state before the last save"
-                if (path / PREV).exists() and name == LEDGER else "restore the folder from a backup")
-        raise LogosError(f"{f} is damaged ({str(e)[:60]}); {hint}") from None
-
-
-def _read_tensors(f: Path) -> dict:
-    try:
-        return load_file(str(f))
-    except Exception as e:
-        raise LogosError(f"{f} is damaged or missing ({type(e).__name__}); `logos recover --state "
-                         f"{f.parent.parent}` goes back to the state before the last save") from None
+from .files import (FORMAT, LEDGER, PREV, Lock, check_weights, default_state_dir, read_adapters,  # noqa: F401
+                    read_edits, read_ledger, read_tensors)
 
 
 def open_state(cls, path: Path, model: str, device, write: bool, cfg, four_bit: bool | None = None):
@@ -104,27 +46,11 @@ def open_state(cls, path: Path, model: str, device, write: bool, cfg, four_bit: 
         m.path, m.lock = path, lock
         if d is None:
             return m
-        if d["weights_id"] != lm.weights_id:
-            raise LogosError(f"{path} was made with other weights ({d['weights_id']}); open it with the "
-                             f"same model, or use a new --state folder")
-        for a in d["adapters"]:                      # base + adapters, fused in their order
-            t = _read_tensors(path / "adapters" / f"{a['id']}.safetensors")
-            adapter = {mod: {"A": t[f"{mod}.A"], "B": t[f"{mod}.B"], "scaling": s}
-                       for mod, s in a["scaling"].items()}
-            fuse(lm.model, adapter)
-            m.adapters.append({"id": a["id"], "tensors": adapter, "n_facts": a.get("n_facts")})
-        edits = []
-        for e in d["edits"]:
-            t = _read_tensors(path / "edits" / f"{e['id']}.safetensors")
-            deltas = {int(k.split(".")[1]): v for k, v in t.items() if k.startswith("delta.")}
-            for k in [k for k in t if k.startswith("u.")]:
-                l = k.split(".")[1]
-                if f"v.{l}" not in t:
-                    raise LogosError(f"edit {e['id']} lacks its factor v.{l}; `logos recover --state {path}` "
-                                     f"goes back to the state before the last save")
-                deltas[int(l)] = LowRank(t[k], t[f"v.{l}"])
-            keys = {int(k.split(".")[1]): v for k, v in t.items() if k.startswith("key.")}
-            edits.append(Edit(deltas=deltas, facts=e.get("facts", []), scale=e["scale"], id=e["id"], keys=keys))
+        check_weights(path, d, lm.weights_id)
+        for a in read_adapters(path, d):                 # base + adapters, fused in their order
+            fuse(lm.model, a["tensors"])
+            m.adapters.append(a)
+        edits = read_edits(path, d)
         m.book.load(edits)                            # + every edit at its scale, in one pass
         m.ledger = Ledger.from_dict(d["ledger"])
         if d.get("anchors"):       # read at the first sleep, not by every `logos ask`
@@ -143,7 +69,7 @@ def read_anchors(path: Path) -> dict:
     except (OSError, ValueError):
         raise LogosError(f"{path / 'anchors.json'} is damaged or missing; restore the folder from "
                          f"a backup") from None
-    return join_anchors(a, _read_tensors(path / "anchors.safetensors"))
+    return join_anchors(a, read_tensors(path / "anchors.safetensors"))
 
 
 def save_state(m, path: Path) -> None:

@@ -3,7 +3,7 @@
     add_branch(module, {"A": [r, d_in], "B": [d_out, r], "scaling": s}, sign=1.0)
     # module(x) now returns  base(x) + sign * s * (x A^T) B^T
 
-Consolidation fuses each night's adapter into the weights (W += s B A, consolidate.fuse). A module
+Consolidation fuses each night's adapter into the weights (W += s B A, fuse below). A module
 quantised by bitsandbytes holds packed 4-bit codes: adding B A there would re-quantise W and lose the
 adapter in rounding. So on such a module the adapter is kept as a low-rank branch computed in float32
 beside the frozen 4-bit product, which is exactly what QLoRA trained. The down_proj layers MEMIT edits
@@ -62,3 +62,18 @@ def reset_branches(model: torch.nn.Module, adapters: list) -> None:
             mod = get_module(model, path)
             if not exact(mod):
                 add_branch(mod, ab)
+
+
+@torch.no_grad()
+def fuse(model, adapter: dict, sign: float = 1.0) -> None:
+    """W += sign * scaling * B A for every adapted module (peft's merge, written out so that a state
+    reloaded from disk fuses bit for bit the same; sign -1 takes an adapter back out). A 4-bit module
+    keeps the adapter as a side branch instead (add_branch)."""
+    for path, ab in adapter.items():
+        mod = get_module(model, path)
+        if not exact(mod):
+            add_branch(mod, ab, sign)
+            continue
+        w = mod.weight                                                       # [d_out, d_in]
+        d = (ab["B"].to(w.device) @ ab["A"].to(w.device)) * ab["scaling"]    # [d_out, d_in] float32
+        w.add_((sign * d).to(w.dtype))

@@ -28,7 +28,7 @@ from ..base.tokens import IGNORE, encode_chat, encode_raw, right_pad
 from ..measure.evaluate import ask_chat
 from ..wake.relations import train_questions
 from .anchors import CONTRAST_PEOPLE, REPLAY_PROMPTS, merge_targets, pick_targets, text_chunks, text_targets
-from .branch import add_branch, exact
+from .branch import fuse
 
 
 @dataclass
@@ -292,21 +292,6 @@ def take_adapter(lm, peft_model) -> dict:
     for p in lm.model.parameters():
         p.requires_grad_(False)
     return adapter
-
-
-@torch.no_grad()
-def fuse(model, adapter: dict, sign: float = 1.0) -> None:
-    """W += sign * scaling * B A for every adapted module (peft's merge, written out so that a state
-    reloaded from disk fuses bit for bit the same; sign -1 takes an adapter back out). A 4-bit module
-    keeps the adapter as a side branch instead (branch.py)."""
-    for path, ab in adapter.items():
-        mod = get_module(model, path)
-        if not exact(mod):
-            add_branch(mod, ab, sign)
-            continue
-        w = mod.weight                                                       # [d_out, d_in]
-        d = (ab["B"].to(w.device) @ ab["A"].to(w.device)) * ab["scaling"]    # [d_out, d_in] float32
-        w.add_((sign * d).to(w.dtype))
 
 
 def consolidate(lm, facts: list, cfg: LoraConfig | None = None, anchors: dict | None = None,

@@ -30,8 +30,8 @@ from ..base.tokens import chat_text
 from ..measure.evaluate import BATCH, ask_chat, contains, perplexity
 from ..measure.facts import heldout_text
 from .audit import audit, degraded, rate
-from .branch import reset_branches
-from .consolidate import consolidate, fuse
+from .branch import fuse, reset_branches
+from .consolidate import consolidate
 from .refresh import refresh
 
 
