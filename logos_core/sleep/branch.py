@@ -76,4 +76,7 @@ def fuse(model, adapter: dict, sign: float = 1.0) -> None:
             continue
         w = mod.weight                                                       # [d_out, d_in]
         d = (ab["B"].to(w.device) @ ab["A"].to(w.device)) * ab["scaling"]    # [d_out, d_in] float32
-        w.add_((sign * d).to(w.dtype))
+        # the same sum as w.add_(...), into fresh memory: weights just read from safetensors are
+        # mapped from the file, and writing them in place copied each page on its first write
+        # (0.94 s against 0.14 s for a night's 90 modules on the 135m model)
+        w.data = w.data + (sign * d).to(w.dtype)
