@@ -46,7 +46,7 @@ def test_user_mistakes_get_one_line(tmp_path):
     (tmp_path / "bad" / "ledger.json").write_text("{ truncated")
     r = logos("ask", "Where does Aria live?", "--state", str(tmp_path / "bad"))
     assert r.returncode == 2 and "damaged" in r.stderr and len(r.stderr.strip().splitlines()) == 1
-    r = logos("ask", "Where does Aria live?", "--4bit", "--state", str(tmp_path / "m4"))
+    r = logos("remember", "Aria lives in Lisbon.", "--4bit", "--state", str(tmp_path / "m4"))
     assert r.returncode == 2 and "--4bit" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 

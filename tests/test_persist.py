@@ -75,7 +75,7 @@ def test_damaged_ledger_is_one_line_and_recoverable(saved, tmp_path):
     assert len(m.facts()) == 1 and not m.adapters
 
 
-def test_damaged_edit_file_is_one_line(saved, tmp_path):
+def test_damaged_edit_file_costs_only_its_fact(saved, tmp_path):
     import shutil
 
     path = tmp_path / "copy"
@@ -83,9 +83,11 @@ def test_damaged_edit_file_is_one_line(saved, tmp_path):
     edit = json.loads((path / "ledger.json").read_text())["edits"][0]["id"]
     f = path / "edits" / f"{edit}.safetensors"
     f.write_bytes(f.read_bytes()[:100])
-    with pytest.raises(LogosError) as e:
-        LogosMachine.open(path, write=False)
-    assert "\n" not in str(e.value) and edit in str(e.value)
+    m = LogosMachine.open(path, write=False)        # the other fact and the adapter still load
+    assert list(m.damaged) == [edit] and len(m.book.edits) == 1 and len(m.adapters) == 1
+    with pytest.raises(LogosError) as e:              # a writer would drop it silently: refused
+        LogosMachine.open(path)
+    assert "\n" not in str(e.value) and "logos repair" in str(e.value)
 
 
 def test_birth_anchors_are_cached_for_the_same_weights_only(tiny_lm, tmp_path, monkeypatch):
@@ -125,7 +127,8 @@ def test_ask_without_transformers_gives_the_machines_answer(saved, tmp_path):
 
     path = saved[0]
     m = LogosMachine.open(path, write=False)
-    plain, tok = open_plain(path)
+    plain, tok, damage = open_plain(path)
+    assert damage is None
     ids = tok.encode("Greta Pellovic lives in the city of")
     with torch.no_grad():
         got = plain(torch.tensor([ids]), 0, [[] for _ in plain.model.layers])[0]

@@ -1,7 +1,9 @@
 """Nothing lost: SIGKILL at random moments of wake and sleep (real subprocesses), and bad input.
 
 Every kill is followed by a full load of the state (model, adapters, edits); every fact a process had
-reported as remembered (it reports only after the save) must still be there.
+reported as remembered (it reports only after the save) must still be there. A save lasts
+milliseconds, so random kills mostly land in the compute: test_damage.py kills (and fails) each save
+at every one of its file-system steps instead; these check the whole commands, end to end.
 """
 import os
 import random
@@ -44,7 +46,7 @@ def test_sigkill_during_wake_and_sleep_loses_nothing(tmp_path, lm):
     confirmed, kills = set(), 0
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     i = 0
-    while kills < 22 and i < 60:     # until 22 kills landed (some runs finish before their moment)
+    while kills < 10 and i < 30:     # until 10 kills landed (some runs finish before their moment)
         i += 1
         if i % 4 == 3:
             cmd = ["sleep", "--cycles", "1"]
@@ -70,8 +72,8 @@ def test_sigkill_during_wake_and_sleep_loses_nothing(tmp_path, lm):
         assert len(m.book.edits) == len([e for e in m.ledger.entries.values() if e.edit])
         m.close()
         assert confirmed <= _stored(path), (i, cmd, confirmed - _stored(path), err[-500:])
-    assert kills >= 20, kills
-    assert len(confirmed) >= 3     # some runs finished: the test saw facts saved, not only crashes
+    assert kills >= 9, kills
+    assert len(confirmed) >= 2     # some runs finished: the test saw facts saved, not only crashes
 
 
 BAD_REMEMBER = (["", "   ", "\n\n", "?", "Where does Aria live?", "What is 2+2?", "Is Dana a nurse?",

@@ -6,7 +6,8 @@
     logos status [--json]                       the facts with their stage and scale
     logos recall [--json]                       measure recall of every stored fact now
     logos chat                                  a conversation (/sleep, /facts, /forget NAME, /quit)
-    logos recover                               go back to the state before the last save
+    logos repair                                withdraw the facts whose edit files are damaged
+    logos recover [--yes]                       go back to the state before the last save
     logos bench                                 time each step beside the forward pass
     logos warm                                  make the model's caches (weights, statistics, projectors)
 
@@ -19,6 +20,7 @@ and an ask it cannot serve, runs from commands.py, imported once the command is 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from pathlib import Path
@@ -58,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--json", action="store_true")
     c = add("chat", "talk: statements are remembered, questions answered (/sleep /facts /forget /quit)")
     c.add_argument("--user", default=None, help="your name: then \"I live in Lisbon\" is a fact about you")
-    add("recover", "go back to the state before the last save (after a damaged ledger)")
+    add("repair", "withdraw the facts whose edit files are damaged (kept in the ledger's history)")
+    rv = add("recover", "go back to the state before the last save (after a damaged ledger)")
+    rv.add_argument("--yes", action="store_true", help="also when the current state is healthy (its last save is lost)")
     b = add("bench", "time each step beside the model's forward pass (the floor)", with_state=False)
     b.add_argument("--json", action="store_true", help="print the table as JSON")
     b.add_argument("--stats-tokens", type=int, default=20480, help="tokens for the statistics row")
@@ -76,12 +80,32 @@ def _quick_ask(args) -> bool:
     question = " ".join(args.question).strip()
     if not question:
         raise LogosError("no question given: e.g. logos ask \"Where does Aria live?\"")
-    text = quick_answer(Path(args.state).expanduser(), question, args.model, args.device, args.four_bit,
-                        max_new_tokens=args.max_tokens, one_sentence=not args.long)
-    if text is None:
+    got = quick_answer(Path(args.state).expanduser(), question, args.model, args.device, args.four_bit,
+                       max_new_tokens=args.max_tokens, one_sentence=not args.long)
+    if got is None:
         return False
+    text, damage = got
+    if damage:
+        print(f"logos: {damage}", file=sys.stderr)
     print(text)
     return True
+
+
+ADVICE = {errno.ENOSPC: "the disk is full: free some space and run it again",
+          errno.EDQUOT: "the disk quota is used up: free some space and run it again",
+          errno.EROFS: "the file system is read-only: give a writable folder with --state",
+          errno.EACCES: "permission denied: give a folder you can write with --state",
+          errno.EPERM: "not permitted: give a folder you can write with --state",
+          errno.ENOTDIR: "a file stands where a folder should be: give another --state folder",
+          errno.EISDIR: "a folder stands where a file should be: give another --state folder"}
+
+
+def os_error_line(e: OSError) -> str:
+    """One line for a file-system failure: where, what, what to do. Every save is atomic (base/atomic.py),
+    so the memory is still the one saved before."""
+    where = f"{e.filename}: " if e.filename else ""
+    advice = ADVICE.get(e.errno, f"{e.strerror or type(e).__name__}: check that path and run it again")
+    return f"{where}{advice} (the memory is as it was after its last save)"
 
 
 def main(argv=None) -> int:
@@ -98,9 +122,24 @@ def main(argv=None) -> int:
     except LogosError as e:
         print(f"logos: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return _closed()
+    except OSError as e:
+        print(f"logos: {os_error_line(e)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("logos: interrupted; everything saved before stays as it was", file=sys.stderr)
         return 130
+
+
+def _closed() -> int:
+    """`logos status | head -1`: the reader went away before the output was all written."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second error at exit
+    except OSError:
+        pass
+    print("logos: the output was closed before all of it was written (a pipe that ended early)", file=sys.stderr)
+    return 2
 
 
 def run() -> None:
@@ -110,8 +149,11 @@ def run() -> None:
     code = main()
     try:
         sys.stdout.flush()
+    except BrokenPipeError:
+        code = _closed()
+    try:
         sys.stderr.flush()
-    except BrokenPipeError:         # `logos status | head -1`: the reader has gone, and that is fine
+    except OSError:
         pass
     os._exit(code)
 

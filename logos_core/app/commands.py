@@ -5,6 +5,7 @@ before that (memory/answer.py) and comes here only when it cannot.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -51,11 +52,35 @@ def _read_text(parts: list) -> str:
     return " ".join(parts)
 
 
-def _open(args, write: bool):
+# What a writing command may need on disk, in MB, checked before any compute: an edit file and the
+# ledger twice (it and its way back) for remember; an adapter and the birth anchors for sleep. Far
+# above what they write on the bundled model, so a full disk is found before minutes of work.
+SPACE_MB = {"remember": 32, "sleep": 96, "chat": 96, "repair": 8}
+
+
+def _need_space(args) -> None:
+    path = Path(args.state).expanduser()
+    there = next(p for p in (path, *path.parents) if p.exists())
+    free = shutil.disk_usage(there).free / 2**20
+    need = SPACE_MB[args.command]
+    if free < need:
+        raise LogosError(f"only {free:.0f} MB free on the disk of {path}; `logos {args.command}` needs about "
+                         f"{need} MB: free some space first (nothing was changed)")
+
+
+def _warn_damage(m) -> None:
+    if m.damaged:
+        d = state.read_ledger(m.path)
+        _say(f"logos: {state.damage_line(m.path, d, m.damaged)}")
+
+
+def _open(args, write: bool, allow_damage: bool = False):
     cfg = MachineConfig(user_name=getattr(args, "user", None)) if getattr(args, "user", None) else None
-    m = LogosMachine.open(args.state, args.model, args.device, write=write, cfg=cfg, four_bit=args.four_bit or None)
+    m = LogosMachine.open(args.state, args.model, args.device, write=write, cfg=cfg, four_bit=args.four_bit or None,
+                          allow_damage=allow_damage)
     if getattr(args, "user", None) and m.cfg.user_name != args.user:
         m.cfg.user_name = args.user
+    _warn_damage(m)
     return m
 
 
@@ -77,7 +102,8 @@ def _wake(m, facts: list) -> int:
 
 def _stored_config(args) -> MachineConfig:
     """The state's own settings (read from its ledger, no model needed), with --user applied."""
-    d = state.read_ledger(Path(args.state).expanduser())
+    path = Path(args.state).expanduser()
+    d = state.read_ledger(path) if state.kind(path) == "state" else None
     cfg = MachineConfig.from_dict(d["config"]) if d else MachineConfig()
     if getattr(args, "user", None):
         cfg.user_name = args.user
@@ -87,6 +113,7 @@ def _stored_config(args) -> MachineConfig:
 def _remember(args) -> int:
     text = check_text(_read_text(args.text))
     cfg = _stored_config(args)
+    _need_space(args)
     facts = None
     if cfg.extractor == "rules":
         # the rules need no model: with nothing to write, answer before loading it
@@ -116,6 +143,9 @@ def _ask(args) -> int:
 def _sleep(args) -> int:
     if args.cycles < 1:
         raise LogosError("--cycles must be at least 1")
+    if state.kind(Path(args.state).expanduser()) == "new":
+        raise state.no_memory(Path(args.state).expanduser())
+    _need_space(args)
     m = _open(args, write=True)
     try:
         if not m.ledger.entries:
@@ -137,13 +167,12 @@ def _sleep(args) -> int:
 
 def _status(args) -> int:
     path = Path(args.state).expanduser()
-    d = state.read_ledger(path)
-    if d is None:
-        st = {"facts": [], "cycle": 0, "adapters": 0, "model": None}
-    else:   # the ledger alone: no model needed to say what is stored
-        led = Ledger.from_dict(d["ledger"])
-        st = {"model": d["model"], "cycle": d["cycle"], "adapters": len(d["adapters"]), "retired": len(led.retired),
-              "facts": led.rows()}
+    if state.kind(path) == "new":
+        raise state.no_memory(path)
+    d = state.read_ledger(path)     # the ledger alone: no model needed to say what is stored
+    led = Ledger.from_dict(d["ledger"])
+    st = {"model": d["model"], "cycle": d["cycle"], "adapters": len(d["adapters"]), "retired": len(led.retired),
+          "facts": led.rows()}
     if args.json:
         print(json.dumps(st, indent=1))
         return 0
@@ -172,6 +201,7 @@ def _recall(args) -> int:
 
 
 def _chat(args) -> int:
+    _need_space(args)
     m = _open(args, write=True)
     try:
         return repl(m, sys.stdin, _wake)
@@ -181,9 +211,31 @@ def _chat(args) -> int:
 
 def _recover(args) -> int:
     path = Path(args.state).expanduser()
+    if not (path / state.LEDGER).exists() and not (path / state.PREV).exists():
+        state.kind(path)                # names what is there instead (or that nothing is)
+        raise state.no_memory(path)
     with state.Lock(path):
-        d = state.recover(path)
+        d = state.recover(path, yes=args.yes)
     _say(f"back to the state before the last save: {len(d['ledger']['facts'])} facts, cycle {d['cycle']}")
+    return 0
+
+
+def _repair(args) -> int:
+    path = Path(args.state).expanduser()
+    if state.kind(path) == "new":
+        raise state.no_memory(path)
+    _need_space(args)
+    m = LogosMachine.open(path, args.model, args.device, write=True, four_bit=args.four_bit or None, allow_damage=True)
+    try:
+        if not m.damaged:
+            _say(f"nothing to repair: the edit files of all {len(m.ledger.entries)} facts read whole")
+            return 0
+        gone = state.repair(m)
+        m.save()
+        for f in gone:
+            _say(f"withdrawn (its edit file was damaged; tell it again to keep it): {f.statement}")
+    finally:
+        m.close()
     return 0
 
 
@@ -209,4 +261,4 @@ def _warm(args) -> int:
 
 
 RUN = {"remember": _remember, "ask": _ask, "sleep": _sleep, "status": _status, "recall": _recall, "chat": _chat,
-       "recover": _recover, "bench": _bench, "warm": _warm}
+       "recover": _recover, "repair": _repair, "bench": _bench, "warm": _warm}

@@ -86,8 +86,11 @@ def _load_bundled(dtype: torch.dtype):
     return model, tok, str(gguf), digest[:16], hit
 
 
-def _load_hub(ident: str, dtype: torch.dtype, device: str, four_bit: bool, keep_bf16: list[str]):
-    kwargs: dict = {"dtype": dtype}
+def _load_hub(ident: str, dtype: torch.dtype, device: str, four_bit: bool, keep_bf16: list[str], state=None):
+    # Nothing downloads unless asked (LOGOS_DOWNLOAD=1): without a network the hub client would
+    # otherwise retry for about 50 s before the same error.
+    download = os.environ.get("LOGOS_DOWNLOAD", "") not in ("", "0")
+    kwargs: dict = {"dtype": dtype, "local_files_only": not download}
     if four_bit:
         if device != "cuda":
             raise LogosError("4-bit loading needs CUDA (bitsandbytes); drop --4bit on this machine.")
@@ -98,23 +101,26 @@ def _load_hub(ident: str, dtype: torch.dtype, device: str, four_bit: bool, keep_
     if device == "cuda":
         kwargs["device_map"] = "auto"  # shards across every visible GPU through accelerate
     try:
-        tok = AutoTokenizer.from_pretrained(ident)
+        tok = AutoTokenizer.from_pretrained(ident, local_files_only=not download)
         model = AutoModelForCausalLM.from_pretrained(ident, **kwargs)
     except (OSError, ValueError) as e:
-        raise LogosError(
-            f"Model '{ident}' could not be loaded ({type(e).__name__}): for a gated Hugging Face model set "
-            f"HF_TOKEN and download it once, or pass a local folder path with --model.") from None
+        where = ("it is not on this machine (logos downloads only with LOGOS_DOWNLOAD=1, and HF_TOKEN for "
+                 "a gated model)" if not download else f"{type(e).__name__}: set HF_TOKEN for a gated model")
+        if state is not None:    # --model cannot help: a memory belongs to the model it was made with
+            raise LogosError(f"the memory in {state} was made with model '{ident}', and {where}; put that "
+                             f"model in the Hugging Face cache to open it") from None
+        raise LogosError(f"model '{ident}' could not be loaded: {where}; or pass a local folder with --model") from None
     wid = hashlib.sha256(f"{ident}:{getattr(model.config, '_commit_hash', '')}".encode()).hexdigest()[:16]
     return model, tok, ident, wid
 
 
 def load_model(name: str = DEFAULT_MODEL, device: str | None = None, four_bit: bool | None = None,
-               dtype: torch.dtype | None = None, keep_bf16: list[str] | None = None) -> LoadedModel:
+               dtype: torch.dtype | None = None, keep_bf16: list[str] | None = None, state=None) -> LoadedModel:
     """Load `name` (alias, hub id or local path); returns the model in eval mode, frozen.
 
     With `four_bit` (default: $LOGOS_4BIT, which `make reproduce FOUR_BIT=1` sets for the notebooks),
     `keep_bf16` (module names left unquantised) defaults to the down_proj layers that the model's MEMIT
-    hyperparameters edit."""
+    hyperparameters edit. `state` (the memory folder asking for this model) only words the error."""
     if four_bit is None:
         four_bit = os.environ.get("LOGOS_4BIT", "") not in ("", "0")
     set_threads()
@@ -138,7 +144,7 @@ def load_model(name: str = DEFAULT_MODEL, device: str | None = None, four_bit: b
         if four_bit and keep_bf16 is None:
             hp = load_hparams(name)
             keep_bf16 = [hp.rewrite_module.format(layer) for layer in hp.layers]
-        model, tok, source, wid = _load_hub(ident, dtype, device, four_bit, keep_bf16 or [])
+        model, tok, source, wid = _load_hub(ident, dtype, device, four_bit, keep_bf16 or [], state)
         if device != "cuda":
             model.to(device)
     if tok.pad_token is None:

@@ -1,6 +1,6 @@
 """`logos ask` on the bundled model without transformers: the state's weights, one greedy answer.
 
-    text = quick_answer(path, "Where does Aria live?", model="135m")   # None: take the full path
+    text, damage = quick_answer(path, "Where does Aria live?", model="135m")   # None: take the full path
 
 A new process used to spend 2.6 s importing torch and transformers and 1.5 s building the model
 before it read the question. Answering needs neither the editing nor the training code: the state is
@@ -24,7 +24,7 @@ from ..base.tokens import chat_text, ends_sentence
 from ..base.weights import ALIASES, bundled_gguf, converted_folder, gguf_digest, pick_device, set_threads
 from ..sleep.branch import fuse
 from ..wake.edits import EditBook
-from .files import check_weights, read_adapters, read_edits, read_ledger
+from .files import check_weights, damage_line, kind, no_memory, read_adapters, read_edits, read_ledger
 
 
 class _Plain:
@@ -35,26 +35,27 @@ class _Plain:
 
 
 def open_plain(path: Path, model: str = "135m", device: str | None = None, four_bit: bool = False):
-    """(base/llama.py's model with the state's adapters and edits in it, its tokenizer), or None where
-    this path does not apply (see above)."""
+    """(base/llama.py's model with the state's adapters and edits in it, its tokenizer, one line
+    naming damaged facts or None), or None where this path does not apply (see above)."""
+    if kind(path) == "new":
+        raise no_memory(path)
     d = read_ledger(path)
-    if d is not None:
-        model, four_bit = d["model"], bool(d.get("four_bit", False))
+    model, four_bit = d["model"], bool(d.get("four_bit", False))
     if not ALIASES.get(model.lower(), model).startswith("bundled:") or four_bit or pick_device(device) != "cpu":
         return None
     digest = gguf_digest(bundled_gguf())
     folder = converted_folder(digest)
     if not (folder / "model.safetensors").exists():
         return None
-    if d is not None:
-        check_weights(path, d, digest[:16])
+    check_weights(path, d, digest[:16])
     set_threads()
     lm = Llama.from_folder(folder)
-    if d is not None:
-        for a in read_adapters(path, d):               # base + adapters, in their order, then the edits
-            fuse(lm, a["tensors"])
-        EditBook(_Plain(lm), load_hparams(model)).load(read_edits(path, d))
-    return lm, FolderTokenizer(folder)
+    book = EditBook(_Plain(lm), load_hparams(model))
+    edits, damaged = read_edits(path, d, book.shapes())
+    for a in read_adapters(path, d):               # base + adapters, in their order, then the edits
+        fuse(lm, a["tensors"])
+    book.load(edits)
+    return lm, FolderTokenizer(folder), damage_line(path, d, damaged) if damaged else None
 
 
 def answer(lm: Llama, tok: FolderTokenizer, question: str, max_new_tokens: int = 48, one_sentence: bool = False) -> str:
@@ -67,8 +68,10 @@ def answer(lm: Llama, tok: FolderTokenizer, question: str, max_new_tokens: int =
 
 
 def quick_answer(path: Path, question: str, model: str = "135m", device: str | None = None,
-                 four_bit: bool = False, max_new_tokens: int = 48, one_sentence: bool = False) -> str | None:
+                 four_bit: bool = False, max_new_tokens: int = 48, one_sentence: bool = False) -> tuple | None:
+    """(the answer, the damage line or None), or None where this path does not apply."""
     opened = open_plain(path, model, device, four_bit)
     if opened is None:
         return None
-    return answer(*opened, question, max_new_tokens=max_new_tokens, one_sentence=one_sentence)
+    lm, tok, damage = opened
+    return answer(lm, tok, question, max_new_tokens=max_new_tokens, one_sentence=one_sentence), damage

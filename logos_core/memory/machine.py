@@ -55,13 +55,16 @@ class LogosMachine:
         self.model_name = lm.name
         self.path: Path | None = None
         self.lock: state.Lock | None = None   # held while this process may write the state folder
+        self.damaged: dict = {}               # {edit id: what is wrong} for edit files that did not read
 
     # -- making and opening ------------------------------------------------------------------------
     @classmethod
     def open(cls, path, model: str = "135m", device=None, write: bool = True,
-             cfg: MachineConfig | None = None, four_bit: bool | None = None) -> "LogosMachine":
-        """The machine saved in `path`, or a new one there (with `model`). `write` takes the lock."""
-        return state.open_state(cls, Path(path).expanduser(), model, device, write, cfg, four_bit)
+             cfg: MachineConfig | None = None, four_bit: bool | None = None,
+             allow_damage: bool = False) -> "LogosMachine":
+        """The machine saved in `path`, or a new one there (with `model`). `write` takes the lock;
+        `allow_damage` lets a writer open a state with damaged edit files (to repair it)."""
+        return state.open_state(cls, Path(path).expanduser(), model, device, write, cfg, four_bit, allow_damage)
 
     def save(self) -> None:
         if self.path is None:

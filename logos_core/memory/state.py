@@ -10,16 +10,15 @@
 
 A save writes the new edit and adapter files first (each: temp file, fsync, rename), then the ledger
 the same way; files are named by id and never rewritten. A crash at any moment leaves the previous
-ledger.json, and every file it names is complete. Files named by neither ledger are removed last.
+ledger.json, and every file it names is complete. Files named by neither ledger are removed last,
+and only files of the names logos writes (files.ours): a user's own file in the folder is left alone.
 """
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
-from ..base.atomic import save_tensors, write_json
+from ..base.atomic import save_tensors, write_bytes, write_json
 from ..base.errors import LogosError
 from ..base.hparams import load_hparams
 from ..base.models import load_model
@@ -28,12 +27,18 @@ from ..sleep.branch import fuse
 from ..sleep.ledger import Ledger
 from ..wake.edits import LowRank
 from .config import MachineConfig
-from .files import (FORMAT, LEDGER, PREV, Lock, check_weights, default_state_dir, read_adapters,  # noqa: F401
-                    read_edits, read_ledger, read_tensors)
+from .files import (FORMAT, LEDGER, PREV, Lock, check_weights, damage_line, default_state_dir,  # noqa: F401
+                    kind, no_memory, ours, read_adapters, read_edits, read_ledger, read_tensors)
 
 
-def open_state(cls, path: Path, model: str, device, write: bool, cfg, four_bit: bool | None = None):
-    """A machine of class `cls` (memory.machine.LogosMachine) on the state in `path`, or a new one there."""
+def open_state(cls, path: Path, model: str, device, write: bool, cfg, four_bit: bool | None = None,
+               allow_damage: bool = False):
+    """A machine of class `cls` (memory.machine.LogosMachine) on the state in `path`, or a new one
+    there when `write` and nothing is there yet. Facts whose edit files are damaged are left out and
+    named in m.damaged ({edit id: what is wrong}); a writing command refuses such a state (its save
+    would drop them silently) unless `allow_damage` (`logos repair`)."""
+    if kind(path) == "new" and not write:
+        raise no_memory(path)
     lock = Lock(path) if write else None
     try:
         d = read_ledger(path)
@@ -41,16 +46,18 @@ def open_state(cls, path: Path, model: str, device, write: bool, cfg, four_bit: 
             model = d["model"]          # a state belongs to the model it was made with, 4-bit or not
             four_bit = bool(d.get("four_bit", False))
             cfg = MachineConfig.from_dict(d["config"])
-        lm = load_model(model, device=device, four_bit=four_bit)
+        lm = load_model(model, device=device, four_bit=four_bit, state=path if d is not None else None)
         m = cls(lm, load_hparams(model), cfg)
         m.path, m.lock = path, lock
         if d is None:
             return m
         check_weights(path, d, lm.weights_id)
+        edits, m.damaged = read_edits(path, d, m.book.shapes())
+        if m.damaged and write and not allow_damage:
+            raise LogosError(damage_line(path, d, m.damaged))
         for a in read_adapters(path, d):                 # base + adapters, fused in their order
             fuse(lm.model, a["tensors"])
             m.adapters.append(a)
-        edits = read_edits(path, d)
         m.book.load(edits)                            # + every edit at its scale, in one pass
         m.ledger = Ledger.from_dict(d["ledger"])
         if d.get("anchors"):       # read at the first sleep, not by every `logos ask`
@@ -61,6 +68,15 @@ def open_state(cls, path: Path, model: str, device, write: bool, cfg, four_bit: 
         if lock is not None:
             lock.release()
         raise
+
+
+def repair(m) -> list:
+    """Withdraw the facts whose edit files are damaged (m.damaged): each goes to the ledger's retired
+    facts with a "damaged" event, so its history stays and it can be told again. The caller saves."""
+    keys = [k for k, e in m.ledger.entries.items() if e.edit in m.damaged]
+    gone = [m.ledger.retire(k, m.cycle, "damaged").fact for k in keys]
+    m.damaged = {}
+    return gone
 
 
 def read_anchors(path: Path) -> dict:
@@ -103,8 +119,7 @@ def save_state(m, path: Path) -> None:
     if (path / LEDGER).exists():
         try:
             read_ledger(path)                         # only a good ledger becomes the way back
-            shutil.copyfile(path / LEDGER, path / (PREV + ".tmp"))
-            os.replace(path / (PREV + ".tmp"), path / PREV)
+            write_bytes(path / PREV, (path / LEDGER).read_bytes())
         except LogosError:
             pass
     write_json(path / LEDGER, d)
@@ -112,7 +127,9 @@ def save_state(m, path: Path) -> None:
 
 
 def _prune(path: Path) -> None:
-    """Remove edit and adapter files that neither ledger names (withdrawn edits, replaced refreshes)."""
+    """Remove the edit and adapter files that neither ledger names (withdrawn edits, replaced
+    refreshes) and the temp files of a write that was killed. Only files logos itself names
+    (files.ours): anything else a user put there stays."""
     keep = set()
     for name in (LEDGER, PREV):
         try:
@@ -120,18 +137,38 @@ def _prune(path: Path) -> None:
         except LogosError:
             continue
         if d:
-            keep |= {f"edits/{e['id']}" for e in d["edits"]} | {f"adapters/{a['id']}" for a in d["adapters"]}
+            keep |= {("edits", e["id"]) for e in d["edits"]} | {("adapters", a["id"]) for a in d["adapters"]}
+    gone = []
     for sub in ("edits", "adapters"):
-        for f in (path / sub).glob("*") if (path / sub).exists() else []:
-            if f"{sub}/{f.name.split('.')[0]}" not in keep:
-                f.unlink()
+        for f in (path / sub).iterdir() if (path / sub).is_dir() else []:
+            torn = f.name.startswith(".") and f.name.endswith(".tmp")     # atomic.write_bytes' temp name
+            i = ours(sub, f.name[1:].rsplit(".", 2)[0] if torn else f.name)
+            if i is not None and (torn or (sub, i) not in keep):
+                gone.append(f)
+    gone += [f for pat in (".ledger*.json.*.tmp", ".anchors.*.tmp") for f in path.glob(pat)]
+    for f in gone:
+        try:
+            f.unlink()
+        except OSError:       # the save is complete without it: the next save tries again
+            pass
 
 
-def recover(path: Path) -> dict:
-    """Make the state before the last save the current one (after ledger.json was damaged)."""
+def recover(path: Path, yes: bool = False) -> dict:
+    """Make the state before the last save the current one. A damaged ledger.json is replaced; a
+    healthy one only with `yes` (its last save is thrown away); a newer one never."""
     path = Path(path).expanduser()
-    d = read_ledger(path, PREV)
-    if d is None:
+    prev = read_ledger(path, PREV)
+    if prev is None:
         raise LogosError(f"{path} has no earlier state to go back to")
-    write_json(path / LEDGER, d)
-    return d
+    try:
+        now = read_ledger(path)
+    except LogosError as e:
+        if "newer logos" in str(e):
+            raise
+        now = None
+    if now is not None and not yes:
+        raise LogosError(f"{path / LEDGER} is healthy ({len(now['ledger']['facts'])} facts, cycle {now['cycle']}); "
+                         f"`logos recover --yes` discards its last save and goes back to "
+                         f"{len(prev['ledger']['facts'])} facts, cycle {prev['cycle']}")
+    write_json(path / LEDGER, prev)
+    return prev

@@ -88,6 +88,10 @@ class EditBook:
     def _weight(self, layer: int) -> torch.nn.Parameter:
         return get_module(self.lm.model, self.hp.rewrite_module.format(layer)).weight
 
+    def shapes(self) -> dict:
+        """{layer: (d_out, d_in)} of every layer an edit may touch: what a saved edit must fit."""
+        return {l: tuple(self._weight(l).shape) for l in self.hp.layers}
+
     def _remember(self, layer: int) -> None:
         if layer not in self.base:
             self.base[layer] = self._weight(layer).detach().to("cpu", copy=True)
