@@ -1,6 +1,7 @@
 """The `logos` command line. Every user mistake ends in one line on stderr and exit code 2.
 
     logos remember "Aria lives in Lisbon."      write what was said (MEMIT), saved fact by fact
+    logos remember --dry-run [--json] TEXT      the facts that would be stored, nothing written
     logos ask "Where does Aria live?"           prints only the answer on stdout
     logos sleep --cycles 3                      audit, refresh, consolidate, gate, dissolve
     logos status [--json]                       the facts with their stage and scale
@@ -47,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = add("remember", "write the facts stated in TEXT into the model's weights (MEMIT)")
     r.add_argument("text", nargs="*", help='e.g. "Aria lives in Lisbon." ("-" reads standard input)')
     r.add_argument("--user", default=None, help="your name: then \"I live in Lisbon\" is a fact about you")
+    r.add_argument("--dry-run", action="store_true", help="print the facts that would be stored; load no model, write nothing")
+    r.add_argument("--json", action="store_true", help="with --dry-run: the facts as JSON")
     a = add("ask", "ask a question in chat; prints only the answer")
     a.add_argument("question", nargs="*")
     a.add_argument("--max-tokens", type=int, default=48)

@@ -14,6 +14,7 @@ from ..base.errors import LogosError
 from ..base.hparams import load_hparams
 from ..base.models import load_model
 from ..measure.evaluate import recall
+from ..measure.facts import same_object
 from ..memory import state
 from ..memory.config import MachineConfig
 from ..memory.extract import MAX_CHARS, extract
@@ -110,9 +111,35 @@ def _stored_config(args) -> MachineConfig:
     return cfg
 
 
+def _dry_run(args, cfg: MachineConfig, text: str) -> int:
+    """What `remember` would store, each fact against the memory's ledger (read without a model)."""
+    if cfg.extractor != "rules":
+        raise LogosError("this memory's facts are extracted by the model itself (extractor \"llm\"), so a dry "
+                         "run would load it: run without --dry-run, or see `logos status` after")
+    path = Path(args.state).expanduser()
+    d = state.read_ledger(path) if state.kind(path) == "state" else None
+    led = Ledger.from_dict(d["ledger"]) if d else Ledger()
+    rows = []
+    for f in extract(text, user_name=cfg.user_name):
+        old = led.get(f.subject, f.relation)
+        what = ("new" if old is None else "already known" if same_object(old.fact.object, f.object)
+                else f"replaces: {old.fact.statement}")
+        rows.append({"subject": f.subject, "relation": f.relation, "object": f.object, "statement": f.statement,
+                     "would": what})
+    if args.json:
+        print(json.dumps(rows, indent=1, ensure_ascii=False))
+    elif not rows:
+        _say(NO_FACT)
+    for r in rows if not args.json else []:
+        print(f"{r['would']}: {r['statement']}  [{r['subject']} | {r['relation']} | {r['object']}]")
+    return 0
+
+
 def _remember(args) -> int:
     text = check_text(_read_text(args.text))
     cfg = _stored_config(args)
+    if args.dry_run:
+        return _dry_run(args, cfg, text)
     _need_space(args)
     facts = None
     if cfg.extractor == "rules":

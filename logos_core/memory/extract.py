@@ -14,15 +14,21 @@ from __future__ import annotations
 
 import functools
 import json
-import re
+import unicodedata
+
+# `regex` (a dependency of transformers' tokenizers already) knows Unicode letter classes: a name
+# is a capital of any script (\p{Lu}: Álvarez, Łukasz, Ødegaard) followed by letters and marks.
+import regex as re
 
 from ..measure.evaluate import ask_chat
 from ..measure.facts import Fact, load_bank
 
 MAX_CHARS = 10_000          # one message; longer text is refused with a message, never half-read
 
-_WORD = r"[A-Z][a-zA-Z'\-]+"
-NAME = rf"(?P<s>{_WORD}(?: {_WORD}){{0,2}})"
+_WORD = r"\p{Lu}[\p{L}\p{M}]*(?:['’\-]\p{L}[\p{L}\p{M}]*)*"        # O'Neill, Anne-Marie, Zoë
+# Lower-case particles inside a family name: "Anne-Marie van der Berg", "Ana de la Cruz", "Omar bin Said".
+PARTICLE = r"(?:van|von|der|den|de|del|della|di|da|das|dos|du|la|le|bin|bint|ibn|al|el|ter|ten|zu|y)"
+NAME = rf"(?P<s>{_WORD}(?:(?: {PARTICLE}){{0,3}} {_WORD}){{0,3}})"
 KIN = (r"(?:[Mm]y|[Oo]ur) (?:little |older |younger |big |best )?(?:sister|brother|friend|wife|husband|partner|"
        r"mother|mom|mum|father|dad|son|daughter|cousin|colleague|coworker|co-worker|boss|neighbou?r|aunt|"
        r"uncle|grandmother|grandma|grandfather|grandpa|roommate|flatmate|girlfriend|boyfriend|niece|nephew|"
@@ -32,15 +38,21 @@ NOT_NAMES = {"If", "When", "Maybe", "Perhaps", "Does", "Do", "Did", "Is", "Was",
              "Why", "How", "Can", "Could", "Would", "Should", "Please", "Ignore", "Forget", "Tell", "The", "This",
              "That", "There", "It", "He", "She", "They", "We", "You", "Nobody", "Everyone", "Someone", "Hello",
              "Hi", "Thanks", "Yes", "No", "Not", "Never", "Also", "And", "But", "So", "My", "Our", "Your", "I"}
-OBJ = r"(?P<o>[A-Za-z0-9][\w'&\- ]*?(?:, [A-Z][\w'\- ]*?)?)"        # "Casablanca, Morocco"
-TAIL = (r"(?: now| these days| nowadays| at the moment| currently| too| as well| fluently| very well| well)?"
+OBJ = r"(?P<o>[\p{L}0-9][\w'’&\- ]*?(?:, \p{Lu}[\w'’\- ]*?)?)"        # "Casablanca, Morocco"
+# When and where it holds is not part of the object: "born in Chengdu in 1990", "law at Oxford".
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+MODIFIER = (rf"(?: (?:in|since|from|until) (?:\d{{4}}|(?:{MONTHS})(?: \d{{4}})?)| (?:last|this|next) "
+            r"(?:year|month|week|summer|winter|spring|autumn|fall)| (?:\w+ )?(?:years?|months?) ago| recently"
+            r"| for (?:\w+ )?(?:years?|months?)| at (?:the )?\p{Lu}[\w'’\- ]*| as a child)*")
+TAIL = (MODIFIER + r"(?: now| these days| nowadays| at the moment| currently| too| as well| fluently| very well| well)?"
         r"\s*[.!]?\s*$")
 A = r"(?:an? )"
 
 # (relation, form) with {S} = the subject slot: rules for a third person; FIRST_PERSON for "I"/"my".
 THIRD = [
-    ("lives_in", r"{S} (?:lives|is living|now lives|currently lives|resides) in (?:the city of )?{O}"),
-    ("lives_in", r"{S} (?:has )?(?:moved|relocated) to {O}"),
+    ("lives_in", r"{S} (?:lives|is living|now lives|currently lives|resides|has lived|has been living) in "
+                 r"(?:the city of )?{O}"),
+    ("lives_in", r"{S} (?:has )?(?:moved|relocated) (?:from .+? )?to {O}"),
     ("lives_in", r"{S} is based in {O}"),
     ("works_as", r"{S} works as {A}?{O}"),
     ("works_as", r"{S} is employed as {A}?{O}"),
@@ -61,7 +73,7 @@ THIRD = [
 ]
 FIRST = [
     ("lives_in", r"I (?:live|am living|'m living|now live|currently live|reside) in (?:the city of )?{O}"),
-    ("lives_in", r"I(?: have|'ve)? (?:just )?(?:moved|relocated) to {O}"),
+    ("lives_in", r"I(?: have|'ve)? (?:just )?(?:moved|relocated) (?:from .+? )?to {O}"),
     ("lives_in", r"I(?: am|'m) based in {O}"),
     ("works_as", r"I work as {A}?{O}"),
     ("works_as", r"My job is {A}?{O}"),
@@ -94,7 +106,10 @@ def templates() -> dict:
 
 def make_fact(subject: str, relation: str, obj: str) -> Fact:
     t = templates()[relation]
-    return Fact(subject=subject, relation=relation, object=obj, statement=t["statement"].format(s=subject, o=obj),
+    said = t["statement"]
+    if " a {o}" in said and obj[:1].lower() in "aeiou":        # "works as an architect"
+        said = said.replace(" a {o}", " an {o}")
+    return Fact(subject=subject, relation=relation, object=obj, statement=said.format(s=subject, o=obj),
                 raw_prompt=t["raw"].format(s=subject), chat_question=t["chat"].format(s=subject))
 
 
@@ -108,27 +123,94 @@ def _clean_object(o: str) -> str:
     return " ".join(o.split())
 
 
+# "Aria Velkari, my neighbour, plays the violin.": the appositive says who she is to us, not a fact.
+APPOSITIVE = re.compile(rf"^{NAME}, (?:[Mm]y|[Oo]ur) [\p{{L}}' ]{{1,30}}?, ")
+MY_NAME = re.compile(rf"^(?:[Mm]y name is|I am called|I'm called|[Cc]all me) {NAME}$")
+# Object words kept as names when a sentence was typed all in lower case.
+PROPER = {"lives_in", "born_in", "language", "drives"}
+NOT_LOWER_NAMES = {w.lower() for w in NOT_NAMES} | {"think", "guess", "probably", "apparently", "someone",
+                                                     "anyone", "people", "everybody", "somebody", "here"}
+
+
+# "My boss, Karen Holt, lives in Leeds": the comma after the name is not part of the statement.
+NAME_COMMA = re.compile(rf"^((?:{KIN})?{NAME}), (?=\p{{Ll}})")
+PRONOUN = re.compile(r"^(?:(?P<he>he|she|they)|(?P<his>his|her|their)) ", re.IGNORECASE)
+
+
+def _one(clause: str, user_name: str | None):
+    """(subject, relation, object) stated by one clause, or None."""
+    for rel, rx in _THIRD:
+        m = rx.match(clause)
+        if m and m.group("s").split()[0] not in NOT_NAMES:
+            return m.group("s"), rel, m.group("o")
+    if user_name:
+        for rel, rx in _FIRST:
+            m = rx.match(clause)
+            if m:
+                return user_name, rel, m.group("o")
+    return None
+
+
+def _lower_case(clause: str, user_name: str | None):
+    """A clause typed without capitals ("aria lives in portland"): the words before the verb are
+    tried as the name, one to three of them, after a kin prefix ("my sister dana ...")."""
+    words = clause.split()
+    kin = re.match(KIN, clause, flags=re.IGNORECASE)
+    start = len(kin.group(0).split()) if kin else 0
+    for k in (1, 2, 3):
+        name = words[start:start + k]
+        if len(name) < k or any(w in NOT_LOWER_NAMES for w in name):
+            break
+        cap = [w.capitalize() if start <= i < start + k else w for i, w in enumerate(words)]
+        if kin:
+            cap[0] = cap[0].capitalize()
+        got = _one(" ".join(cap), None)
+        if got and got[0] == " ".join(cap[start:start + k]):
+            s, rel, o = got
+            return s, rel, (" ".join(w.capitalize() for w in o.split()) if rel in PROPER else o)
+    got = _one(clause, user_name) if user_name else None
+    if got and got[1] in PROPER:
+        got = (got[0], got[1], " ".join(w.capitalize() for w in got[2].split()))
+    return got
+
+
+def _clauses(sentence: str, user_name: str | None) -> list:
+    """Every fact a sentence states: "Nadia lives in Cairo and works as an architect" is two, the
+    second about the same person; "My name is Sam and I live in Oslo" names the user first. A
+    sentence whose parts do not each state a fact is read whole ("fish and chips" stays one object)."""
+    read = _lower_case if not re.search(r"\p{Lu}", sentence) else _one
+    sentence = APPOSITIVE.sub(lambda m: m.group("s") + " ", sentence)
+    sentence = NAME_COMMA.sub(lambda m: m.group(1) + " ", sentence)
+    parts = re.split(r",? and |, (?=(?:and )?\p{Ll}+s\b)|; ", sentence)
+    out, subject = [], None
+    for part in parts:
+        named = MY_NAME.match(part)
+        if named and len(parts) > 1:
+            user_name = named.group("s")
+            continue
+        got = read(part, user_name)
+        if got is None and subject is not None and not part.lower().startswith(("i ", "my ")):
+            # the same person again: "... and works as a chef", "; she works as ...", "and her ..."
+            said = PRONOUN.sub(lambda m: subject + (" " if m.group("he") else "'s "), part)
+            got = read(said if said != part else f"{subject} {part}", None)
+        if got is None:
+            whole = read(sentence, user_name) if len(parts) > 1 else None
+            return [whole] if whole else []
+        subject = got[0]
+        out.append(got)
+    return out
+
+
 def extract(text: str, user_name: str | None = None) -> list:
-    """Every fact stated in `text` (at most one per sentence); [] for questions and chit-chat."""
+    """Every fact stated in `text`; [] for questions and chit-chat."""
     facts = []
     for sentence in sentences(text):
         if sentence.endswith("?") or len(sentence) > 300:
             continue
-        sentence = sentence.rstrip(" .!")
-        found = None
-        for rel, rx in _THIRD:
-            m = rx.match(sentence)
-            if m and m.group("s").split()[0] not in NOT_NAMES:
-                found = (m.group("s"), rel, m.group("o"))
-                break
-        if found is None and user_name:
-            for rel, rx in _FIRST:
-                m = rx.match(sentence)
-                if m:
-                    found = (user_name, rel, m.group("o"))
-                    break
-        if found:
-            s, rel, o = found[0].strip(), found[1], _clean_object(found[2])
+        # quotes around a name are typing, not part of it: "\"Aria Lind\" lives in Tromso"
+        sentence = unicodedata.normalize("NFC", re.sub(r"[\"“”]", "", sentence).rstrip(" .!"))
+        for s, rel, o in _clauses(sentence, user_name):
+            s, o = s.strip(), _clean_object(o)
             if o and len(o) <= 60:
                 facts.append(make_fact(s, rel, o))
     return facts
