@@ -56,3 +56,32 @@ def test_heldout_text_is_long_enough(lm):
     from logos_core.measure.facts import heldout_text
 
     assert len(lm.tok(heldout_text()).input_ids) >= 20_000
+
+
+def test_a_result_from_a_changed_tree_does_not_pass_for_its_commit(tmp_path):
+    """report.tree_state on a real git checkout: the commit is recorded only when the tree is that
+    commit; what a run writes (results, figures) is not a change."""
+    import subprocess
+
+    from logos_core.lab.report import tree_state
+
+    def git(*a):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *a], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    (tmp_path / "data" / "results").mkdir(parents=True)
+    git("add", "-A")
+    git("commit", "-qm", "one")
+    st = tree_state(tmp_path)
+    assert st["clean"] and st["commit"] == st["based_on"] and len(st["commit"]) == 40
+    (tmp_path / "data" / "results" / "01_x.json").write_text("{}")      # the run's own output
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "01_x.png").write_bytes(b"png")
+    assert tree_state(tmp_path)["clean"]
+    (tmp_path / "code.py").write_text("x = 2\n")
+    (tmp_path / "new.py").write_text("")
+    st = tree_state(tmp_path)
+    assert not st["clean"] and st["commit"] is None and st["changed"] == ["code.py", "new.py"]
+    assert tree_state(tmp_path / "code.py.d")["commit"] is None     # not a checkout at all
