@@ -171,3 +171,18 @@ def test_the_conversation_sets(capsys, name, bar):
     assert precision >= bar[0] and recall >= bar[1], misses
     if name == "conversation.tsv":
         assert len(rows) >= 200
+
+
+def test_a_negated_fact_is_read_as_taken_back():
+    from logos_core.memory.extract import withdrawals
+
+    said = {"Aria no longer lives in Rome.": ("Aria", "lives_in", "Rome"),
+            "Dana doesn't work as a nurse any more.": ("Dana", "works_as", "nurse"),
+            "Felix does not play the trumpet.": ("Felix", "instrument", "trumpet"),
+            "I don't drive a Volvo anymore.": (USER, "drives", "Volvo"),
+            "I no longer live in Lisbon.": (USER, "lives_in", "Lisbon")}
+    for text, want in said.items():
+        assert [(f.subject, f.relation, f.object) for f in withdrawals(text, USER)] == [want], text
+        assert extract(text, user_name=USER) == []
+    for text in ("Aria lives in Rome.", "Where does Aria no longer live?", "Nobody lives there.", "I don't know."):
+        assert withdrawals(text, USER) == [], text

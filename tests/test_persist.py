@@ -153,3 +153,28 @@ def test_ask_without_transformers_gives_the_machines_answer(saved, tmp_path):
     assert quick_answer(other, "Where?") is None
     (other / "ledger.json").write_text(_json.dumps(dict(d, four_bit=True)))
     assert quick_answer(other, "Where?") is None
+
+
+def test_a_fact_taken_back_is_withdrawn(tmp_path, capsys):
+    """"... no longer ..." withdraws the held fact: its edit goes (the model answers as before it was
+    told), its history stays; a fact not held is said to be so, and nothing changes."""
+    from logos_core.app import cli
+
+    path = tmp_path / "s"
+    m = LogosMachine.open(path, cfg=fast_config())
+    m.save()
+    q = "Where does Ilse Varnhagen live?"
+    untold = m.ask(q)
+    m.close()
+    st = ["--state", str(path)]
+    assert cli.main(["remember", "Ilse Varnhagen lives in Tromso.", *st]) == 0
+    assert cli.main(["remember", "--dry-run", "Ilse Varnhagen no longer lives in Tromso.", *st]) == 0
+    assert "withdraw: Ilse Varnhagen lives in Tromso." in capsys.readouterr().out
+    assert cli.main(["remember", "Ilse Varnhagen no longer lives in Oslo.", *st]) == 0
+    assert "not held" in capsys.readouterr().err and len(json.loads((path / "ledger.json").read_text())["edits"]) == 1
+    assert cli.main(["remember", "Ilse Varnhagen no longer lives in Tromso.", *st]) == 0
+    assert "withdrawn: Ilse Varnhagen lives in Tromso." in capsys.readouterr().err
+    d = json.loads((path / "ledger.json").read_text())
+    assert not d["ledger"]["facts"] and not d["edits"]
+    assert [h["event"] for h in d["ledger"]["retired"][0]["history"]] == ["wake", "withdrawn"]
+    assert LogosMachine.open(path, write=False).ask(q) == untold

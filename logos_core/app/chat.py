@@ -1,4 +1,5 @@
-"""`logos chat`: a conversation with the machine. Statements are remembered, anything else answered.
+"""`logos chat`: a conversation with the machine. Statements are remembered ("... no longer ..."
+takes one back), anything else answered.
 
     /sleep [N]     sleep N cycles (default 1)        /facts      what is stored, with stages
     /forget NAME   withdraw every fact about NAME    /quit       leave (everything is already saved)
@@ -8,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from ..base.errors import LogosError
-from ..memory.extract import MAX_CHARS
+from ..memory.extract import MAX_CHARS, withdrawals
 
 HELP = "commands: /sleep [N], /facts, /forget NAME, /quit; statements are remembered, questions answered"
 
@@ -50,6 +51,12 @@ def handle(m, line: str, wake) -> bool:
             _out(f"(forgot {len(gone)} fact(s) about {rest.strip()})" if gone else "(no facts about that name)")
         else:
             _out(f"(unknown command {cmd}; {HELP})")
+        return True
+    back = withdrawals(line, m.cfg.user_name) if m.cfg.extractor == "rules" else []
+    gone = m.withdraw(back)
+    if gone:
+        m.save()
+        _out(f"(withdrew {len(gone)} fact(s): {'; '.join(f.statement for f in gone)})")
         return True
     facts = m.extract(line)
     if facts:

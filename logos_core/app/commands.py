@@ -17,7 +17,7 @@ from ..measure.evaluate import recall
 from ..measure.facts import same_object
 from ..memory import state
 from ..memory.config import MachineConfig
-from ..memory.extract import MAX_CHARS, extract
+from ..memory.extract import MAX_CHARS, extract, withdrawals
 from ..memory.machine import LogosMachine
 from ..sleep.ledger import Ledger
 from ..wake.nullspace import free_dims, null_projectors
@@ -126,6 +126,11 @@ def _dry_run(args, cfg: MachineConfig, text: str) -> int:
                 else f"replaces: {old.fact.statement}")
         rows.append({"subject": f.subject, "relation": f.relation, "object": f.object, "statement": f.statement,
                      "would": what})
+    for f in withdrawals(text, user_name=cfg.user_name):
+        old = led.get(f.subject, f.relation)
+        held = old is not None and same_object(old.fact.object, f.object)
+        rows.append({"subject": f.subject, "relation": f.relation, "object": f.object, "statement": f.statement,
+                     "would": "withdraw" if held else "not held, nothing to withdraw"})
     if args.json:
         print(json.dumps(rows, indent=1, ensure_ascii=False))
     elif not rows:
@@ -141,23 +146,34 @@ def _remember(args) -> int:
     if args.dry_run:
         return _dry_run(args, cfg, text)
     _need_space(args)
-    facts = None
+    facts, back = None, []
     if cfg.extractor == "rules":
         # the rules need no model: with nothing to write, answer before loading it
-        facts = extract(text, user_name=cfg.user_name)
-        if not facts:
+        facts, back = extract(text, user_name=cfg.user_name), withdrawals(text, user_name=cfg.user_name)
+        if not facts and not back:
             _say(NO_FACT)
             return 0
     m = _open(args, write=True)
     try:
         facts = m.extract(text) if facts is None else facts    # the model itself extracts ("llm")
+        _withdraw(m, back)
         if facts:
             _wake(m, facts)
-        else:
+        elif not back:
             _say(NO_FACT)
     finally:
         m.close()
     return 0
+
+
+def _withdraw(m, back: list) -> None:
+    """Take back what the person said is no longer so, saved before anything new is written."""
+    gone = m.withdraw(back)
+    if gone:
+        m.save()
+    for f in back:
+        held = any(g.subject == f.subject and g.relation == f.relation for g in gone)
+        _say(f"withdrawn: {f.statement}" if held else f"not held, nothing withdrawn: {f.statement}")
 
 
 def _ask(args) -> int:

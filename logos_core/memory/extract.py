@@ -5,9 +5,10 @@
     extract("I moved to Lisbon.", user_name="Sam Ortiz")   -> [Fact(Sam Ortiz, lives_in, Lisbon)]
     extract("Where does Aria live?")                       -> []
 
-Questions, negations ("Aria no longer lives in Rome"), hedges ("Maybe Aria ...") and chit-chat give
-no facts. A told fact gets its statement, raw prompt and chat question from the fact bank's relation
-templates (data/facts/bank.json), so it is measured exactly like a bank fact. For larger models an
+Questions, negations, hedges ("Maybe Aria ...") and chit-chat give no facts; a negation of a fact
+("Aria no longer lives in Rome") is read by withdrawals() as that fact, taken back. A told fact gets
+its statement, raw prompt and chat question from the fact bank's relation templates
+(data/facts/bank.json), so it is measured exactly like a bank fact. For larger models an
 LLM-prompted extractor is an option (extract_llm), checked against the same relation families.
 """
 from __future__ import annotations
@@ -214,6 +215,37 @@ def extract(text: str, user_name: str | None = None) -> list:
             if o and len(o) <= 60:
                 facts.append(make_fact(s, rel, o))
     return facts
+
+
+# "Aria no longer lives in Rome", "Dana doesn't work as a nurse any more": a held fact taken back.
+# Read as the statement it denies ("Aria lives in Rome"), through the same rules.
+NO_LONGER = re.compile(r"^(?P<s>.+?) no longer (?P<rest>.+?)(?: any ?more)?$")
+NOT_NOW = re.compile(r"^(?P<s>.+?) (?:doesn't|does not|don't|do not) (?P<verb>\p{Ll}+) (?P<rest>.+?)(?: any ?more)?$")
+THIRD_PERSON = {"have": "has", "do": "does", "go": "goes", "study": "studies"}
+
+
+def withdrawals(text: str, user_name: str | None = None) -> list:
+    """The facts `text` takes back, as Facts of what is no longer true (the machine withdraws a held
+    fact only where it holds that very object)."""
+    out = []
+    for sentence in sentences(text):
+        if sentence.endswith("?") or len(sentence) > 300:
+            continue
+        sentence = unicodedata.normalize("NFC", re.sub(r"[\"“”]", "", sentence).rstrip(" .!"))
+        m = NO_LONGER.match(sentence)
+        said = f"{m.group('s')} {m.group('rest')}" if m else None
+        if said is None and (m := NOT_NOW.match(sentence)):
+            verb = m.group("verb")
+            if m.group("s") not in ("I", "i"):
+                verb = THIRD_PERSON.get(verb, verb + "s")
+            said = f"{m.group('s')} {verb} {m.group('rest')}"
+        if said is None:
+            continue
+        if said.lower().startswith("i "):
+            said = "I" + said[1:]
+        for s, rel, o in _clauses(said, user_name):
+            out.append(make_fact(s.strip(), rel, _clean_object(o)))
+    return out
 
 
 LLM_PROMPT = ("Extract the facts about people stated in the message. Answer with one JSON object per line, "

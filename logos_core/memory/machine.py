@@ -167,6 +167,17 @@ class LogosMachine:
         if e.edit in self.book.edits:
             self.book.remove(e.edit)
 
+    def withdraw(self, facts: list) -> list:
+        """Take back each of `facts` ("Aria no longer lives in Rome") where that very fact is held:
+        its edit goes, its history stays. Returns the facts withdrawn."""
+        gone = []
+        for f in facts:
+            e = self.ledger.get(f.subject, f.relation)
+            if e is not None and same_object(e.fact.object, f.object):
+                self._withdraw(e.key, "withdrawn")
+                gone.append(e.fact)
+        return gone
+
     def forget(self, name: str) -> list:
         """Withdraw every fact about a person (their edits go; what LoRA learnt stays until it fades)."""
         keys = [k for k, e in self.ledger.entries.items() if person_key(e.fact.subject) == person_key(name)]
