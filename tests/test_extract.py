@@ -186,3 +186,19 @@ def test_a_negated_fact_is_read_as_taken_back():
         assert extract(text, user_name=USER) == []
     for text in ("Aria lives in Rome.", "Where does Aria no longer live?", "Nobody lives there.", "I don't know."):
         assert withdrawals(text, USER) == [], text
+
+
+def test_open_relations_get_their_prompt_and_question_from_the_statement():
+    got = {f.relation: (f.raw_prompt, f.object, f.chat_question, f.statement) for f in extract(
+        "Dana is allergic to peanuts. Priya works at Google. Tomas is married to Elena. Marco owns a sailing "
+        "boat. Oskar's cat is named Pickles. Aria's birthday is on March 3rd. Hugo collects stamps.")}
+    assert got == {
+        "allergic_to": ("Dana is allergic to", "peanuts", "What is Dana allergic to?", "Dana is allergic to peanuts."),
+        "works_at": ("Priya works at", "Google", "Where does Priya work?", "Priya works at Google."),
+        "married_to": ("Tomas is married to", "Elena", "Who is Tomas married to?", "Tomas is married to Elena."),
+        "owns": ("Marco owns a", "sailing boat", "What does Marco own?", "Marco owns a sailing boat."),
+        "cat_name": ("Oskar's cat is named", "Pickles", "What is the name of Oskar's cat?", "Oskar's cat is named Pickles."),
+        "birthday": ("Aria's birthday is on", "March 3rd", "When is Aria's birthday?", "Aria's birthday is on March 3rd."),
+        "collects": ("Hugo collects", "stamps", "What does Hugo collect?", "Hugo collects stamps.")}
+    # a family said another way keeps the family's own wording
+    assert [(f.relation, f.object) for f in extract("Aria loves the colour teal.")] == [("favourite_colour", "teal")]

@@ -1,4 +1,5 @@
-"""Facts from what a person says: rules for the common forms of each relation family.
+"""Facts from what a person says: rules for the common forms of each relation family, and open
+relations (OPEN below) for what the families do not cover.
 
     extract("Aria lives in Portland.")                     -> [Fact(Aria, lives_in, Portland)]
     extract("My sister Dana works as a nurse.")            -> [Fact(Dana, works_as, nurse)]
@@ -100,12 +101,91 @@ _THIRD = [(rel, re.compile("^" + f.format(S=rf"(?:{KIN})?{NAME}", O=OBJ, A=A) + 
 _FIRST = [(rel, re.compile("^" + f.format(O=OBJ, A=A) + TAIL, re.IGNORECASE)) for rel, f in FIRST]
 
 
+# Open relations: a statement about a person outside the 11 families still becomes a fact. MEMIT needs
+# only the subject, the words up to the object (the raw prompt) and the object; the chat question is
+# made from those words by the form that matched (below); training asks the generic questions
+# (wake/relations.py), never the measured one. Forms: (relation, pattern, raw, chat); {v} is the
+# matched verb or adjective, {n} the noun of a possessive.
+PERSON_ADJ = (r"(?P<v>allergic|married|engaged|related|addicted|devoted|afraid|scared|terrified|fond|"
+              r"proud|jealous|a member|a fan|a supporter|a patron|friends|in love|in charge|good|bad|best) "
+              r"(?P<p>to|of|with|at)")
+HOBBY_VERB = (r"(?P<v>enjoys|likes|loves|adores|hates|collects|supports|owns|teaches|coaches|writes|reads|grows|"
+              r"bakes|knits|paints|builds|breeds|trains|practises|practices|follows|studies)")
+WHO = {"married", "engaged", "related", "friends", "in love", "jealous"}
+OPEN = [
+    ("{n}_name", rf"{{S}}'s (?P<n>\p{{Ll}}[\p{{Ll}} ]{{1,20}}?) is (?P<c>named|called) {{O}}",
+     "{s}'s {n} is {c}", "What is the name of {s}'s {n}?"),
+    ("{n}", rf"{{S}}'s (?P<n>birthday|anniversary|name day) is (?P<c>on|in) {{O}}",
+     "{s}'s {n} is {c}", "When is {s}'s {n}?"),
+    ("{n}", rf"{{S}}'s (?P<n>(?:favou?rite|best|first|only) \p{{Ll}}+|birthday|nickname|middle name|email|hometown"
+            rf"|partner|husband|wife|boss|best friend|employer|car|dog|cat|horse) is {{O}}",
+     "{s}'s {n} is", "What is {s}'s {n}?"),
+    ("{v}_{p}", rf"{{S}} is {PERSON_ADJ} {{O}}", "{s} is {v} {p}", "{wh} is {s} {v} {p}?"),
+    ("works_{p}", r"{S} works (?P<p>at|for) {O}", "{s} works {p}", "{wh2} does {s} work{p2}?"),
+    ("volunteers_{p}", r"{S} volunteers (?P<p>at|for|with) {O}", "{s} volunteers {p}", "Where does {s} volunteer?"),
+    ("{v}", rf"{{S}} {HOBBY_VERB} {{O}}", "{s} {v}", "What does {s} {base}?"),
+]
+
+
+def _base(verb: str) -> str:
+    """The verb as asked after "does": loves -> love, teaches -> teach, studies -> study."""
+    if verb.endswith("ies"):
+        return verb[:-3] + "y"
+    if verb.endswith(("ches", "shes", "sses", "xes")):
+        return verb[:-2]
+    return verb[:-1] if verb.endswith("s") else verb
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^\p{L}0-9]+", "_", text.lower()).strip("_")
+
+
+_OPEN = [(rel, re.compile("^" + f.replace("{S}", rf"(?:{KIN})?{NAME}").replace("{O}", OBJ) + TAIL), raw, chat)
+         for rel, f, raw, chat in OPEN]
+_OPEN_TEMPLATES: dict = {}
+
+
+def _open_form(clause: str):
+    """(subject, relation, object) by an open form, its templates registered under the relation."""
+    for rel, rx, raw, chat in _OPEN:
+        m = rx.match(clause)
+        if not m or m.group("s").split()[0] in NOT_NAMES:
+            continue
+        g = {k: v for k, v in m.groupdict().items() if v is not None}
+        obj = m.group("o")
+        g["wh"] = "Who" if g.get("v") in WHO and obj[:1].isupper() else "What"
+        g["wh2"], g["p2"] = ("Where", "") if g.get("p") == "at" else ("Who", " for")
+        g["base"] = _base(g.get("v", ""))
+        name = _slug(rel.format(**g))
+        if name in templates():              # "favourite colour" said another way: the family's own
+            continue
+        t = {"raw": raw.format(s="{s}", **{k: v for k, v in g.items() if k != "s"}),
+             "chat": chat.format(s="{s}", **{k: v for k, v in g.items() if k != "s"})}
+        _OPEN_TEMPLATES[name] = t
+        return m.group("s"), name, obj
+    return None
+
+
+def _open_fact(subject: str, relation: str, obj: str) -> Fact:
+    """An open-relation fact: an article before the object belongs to the raw prompt ("Marco owns a"
+    -> "sailing boat"), so that the object MEMIT writes is the words that name it."""
+    t = _OPEN_TEMPLATES[relation]
+    raw = t["raw"].format(s=subject)
+    art = re.match(r"^(a|an|the) (.+)$", obj, flags=re.IGNORECASE)
+    if art:
+        raw, obj = f"{raw} {art.group(1)}", art.group(2)
+    return Fact(subject=subject, relation=relation, object=obj, statement=f"{raw} {obj}.", raw_prompt=raw,
+                chat_question=t["chat"].format(s=subject))
+
+
 @functools.lru_cache(maxsize=1)
 def templates() -> dict:
     return load_bank().relations
 
 
 def make_fact(subject: str, relation: str, obj: str) -> Fact:
+    if relation not in templates():
+        return _open_fact(subject, relation, obj)
     t = templates()[relation]
     said = t["statement"]
     if " a {o}" in said and obj[:1].lower() in "aeiou":        # "works as an architect"
@@ -117,6 +197,12 @@ def make_fact(subject: str, relation: str, obj: str) -> Fact:
 def sentences(text: str) -> list:
     text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", text)       # control characters are never content
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
+def _object(relation: str, o: str) -> str:
+    """The object as written: a family's without its article; an open relation's with it (make_fact
+    moves it into the raw prompt)."""
+    return _clean_object(o) if relation in templates() else " ".join(o.split())
 
 
 def _clean_object(o: str) -> str:
@@ -149,7 +235,7 @@ def _one(clause: str, user_name: str | None):
             m = rx.match(clause)
             if m:
                 return user_name, rel, m.group("o")
-    return None
+    return _open_form(clause)
 
 
 def _lower_case(clause: str, user_name: str | None):
@@ -211,7 +297,7 @@ def extract(text: str, user_name: str | None = None) -> list:
         # quotes around a name are typing, not part of it: "\"Aria Lind\" lives in Tromso"
         sentence = unicodedata.normalize("NFC", re.sub(r"[\"“”]", "", sentence).rstrip(" .!"))
         for s, rel, o in _clauses(sentence, user_name):
-            s, o = s.strip(), _clean_object(o)
+            s, o = s.strip(), _object(rel, o)
             if o and len(o) <= 60:
                 facts.append(make_fact(s, rel, o))
     return facts
@@ -244,7 +330,7 @@ def withdrawals(text: str, user_name: str | None = None) -> list:
         if said.lower().startswith("i "):
             said = "I" + said[1:]
         for s, rel, o in _clauses(said, user_name):
-            out.append(make_fact(s.strip(), rel, _clean_object(o)))
+            out.append(make_fact(s.strip(), rel, _object(rel, o)))
     return out
 
 
