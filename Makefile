@@ -64,13 +64,16 @@ NBVAL = $(BIN)/pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.
 nbval: setup
 	$(NBVAL) $(CI_NOTEBOOKS)
 
-# make test's two jobs, balanced by their times at 1 thread in a fresh clone: the
-# unit tests then notebook 05, beside notebooks 01-04 and 06.
+# make test's two jobs, balanced by their times at 1 thread in a fresh clone: the unit tests
+# (but the fault-injection ones) then notebook 05, beside those and notebooks 01-04 and 06.
 TEST_A_NB := tests/notebooks/05_convergence.ipynb
-test-a: unit
+TEST_B_UNIT := tests/test_damage.py
+test-a: setup
+	$(BIN)/pytest -q tests $(addprefix --ignore=,$(TEST_B_UNIT))
 	$(NBVAL) $(TEST_A_NB)
 
 test-b: setup
+	$(BIN)/pytest -q $(TEST_B_UNIT)
 	$(NBVAL) $(filter-out $(TEST_A_NB),$(CI_NOTEBOOKS))
 
 # The bundled model's warm copy, its covariance statistics and null-space projectors, made once here
