@@ -199,6 +199,14 @@ def sentences(text: str) -> list:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
 
 
+def statements(text: str):
+    """The sentences of `text` that may state something (not questions, not walls of text), each
+    normalised: quotes around a name are typing, not part of it ("\"Aria Lind\" lives in Tromso")."""
+    for sentence in sentences(text):
+        if not sentence.endswith("?") and len(sentence) <= 300:
+            yield unicodedata.normalize("NFC", re.sub(r"[\"“”]", "", sentence).rstrip(" .!"))
+
+
 def _object(relation: str, o: str) -> str:
     """The object as written: a family's without its article; an open relation's with it (make_fact
     moves it into the raw prompt)."""
@@ -291,11 +299,7 @@ def _clauses(sentence: str, user_name: str | None) -> list:
 def extract(text: str, user_name: str | None = None) -> list:
     """Every fact stated in `text`; [] for questions and chit-chat."""
     facts = []
-    for sentence in sentences(text):
-        if sentence.endswith("?") or len(sentence) > 300:
-            continue
-        # quotes around a name are typing, not part of it: "\"Aria Lind\" lives in Tromso"
-        sentence = unicodedata.normalize("NFC", re.sub(r"[\"“”]", "", sentence).rstrip(" .!"))
+    for sentence in statements(text):
         for s, rel, o in _clauses(sentence, user_name):
             s, o = s.strip(), _object(rel, o)
             if o and len(o) <= 60:
@@ -314,10 +318,7 @@ def withdrawals(text: str, user_name: str | None = None) -> list:
     """The facts `text` takes back, as Facts of what is no longer true (the machine withdraws a held
     fact only where it holds that very object)."""
     out = []
-    for sentence in sentences(text):
-        if sentence.endswith("?") or len(sentence) > 300:
-            continue
-        sentence = unicodedata.normalize("NFC", re.sub(r"[\"“”]", "", sentence).rstrip(" .!"))
+    for sentence in statements(text):
         m = NO_LONGER.match(sentence)
         said = f"{m.group('s')} {m.group('rest')}" if m else None
         if said is None and (m := NOT_NOW.match(sentence)):
