@@ -144,6 +144,25 @@ def test_subject_last_positions_find_every_occurrence(lm):
         assert lm.tok.decode(ids[: p + 1]).endswith("Velkari")
 
 
+def test_raw_wordings_are_other_sentences_that_end_before_the_object():
+    from logos_core.measure.facts import load_bank
+    from logos_core.wake.contexts import contexts_with_turns
+
+    bank = load_bank()
+    for rel in bank.relations:
+        f = next(x for x in bank.facts if x.relation == rel)
+        req = Request.from_fact(f)
+        raw = [t for t, start in contexts_with_turns(None, req, 0, 0, wordings=2) if start is None]
+        assert raw[0] == req.prompt and len(raw) == 3, rel
+        for t in raw[1:]:
+            # the subject in a new sentence, never the bank's own raw prompt (kept for measuring)
+            assert f.subject in t and t != req.prompt and t.rstrip() != f.raw_prompt, (rel, t)
+    req = Request("Ines", "Ines keeps an", "owl", "pet")
+    assert [t for t, _ in contexts_with_turns(None, req, 0, 0, wordings=1)][1] == "At home Ines keeps an"
+    assert contexts_with_turns(None, Request("Ines", "Ines's cat is named", "Tom", "cat_name"), 0, 0,
+                               wordings=2) == [("Ines's cat is named", None)]   # an open relation: its statement
+
+
 def test_contains_is_case_punctuation_and_word_insensitive():
     assert contains("She lives in LISBON, Portugal.", "Lisbon")
     assert contains("an Alfa-Romeo", "Alfa Romeo")

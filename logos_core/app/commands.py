@@ -14,7 +14,6 @@ from ..base.errors import LogosError
 from ..base.hparams import load_hparams
 from ..base.models import load_model
 from ..measure.evaluate import recall
-from ..measure.facts import same_object
 from ..memory import state
 from ..memory.config import MachineConfig
 from ..memory.extract import MAX_CHARS, extract, withdrawals
@@ -122,15 +121,13 @@ def _dry_run(args, cfg: MachineConfig, text: str) -> int:
     rows = []
     for f in extract(text, user_name=cfg.user_name):
         old = led.get(f.subject, f.relation)
-        what = ("new" if old is None else "already known" if same_object(old.fact.object, f.object)
+        what = ("new" if old is None else "already known" if led.holding(f)
                 else f"replaces: {old.fact.statement}")
         rows.append({"subject": f.subject, "relation": f.relation, "object": f.object, "statement": f.statement,
                      "would": what})
     for f in withdrawals(text, user_name=cfg.user_name):
-        old = led.get(f.subject, f.relation)
-        held = old is not None and same_object(old.fact.object, f.object)
         rows.append({"subject": f.subject, "relation": f.relation, "object": f.object, "statement": f.statement,
-                     "would": "withdraw" if held else "not held, nothing to withdraw"})
+                     "would": "withdraw" if led.holding(f) else "not held, nothing to withdraw"})
     if args.json:
         print(json.dumps(rows, indent=1, ensure_ascii=False))
     elif not rows:

@@ -32,6 +32,7 @@ class MemitHparams:
     early_stop_loss: float = 0.05   # stop once the mean object NLL is below this (nats/token)
     stop_context_nll: float | None = None   # ... and every context's object NLL below this (None: no such bar)
     n_raw_contexts: int = 5         # neutral text prefixes (plus the bare prompt)
+    n_raw_wordings: int = 0         # other raw wordings of the relation (wake/relations.TRAIN_PROMPTS)
     n_chat_contexts: int = 2        # chat turns the prompt is also optimised in (chat recall)
     n_own_questions: int = 1        # of those chat turns, how many ask in the relation's own wordings
     n_anon_contexts: int = 0        # chat turns answered without repeating the name (contexts.py)

@@ -25,18 +25,21 @@ from ..wake.edits import EditBook
 from ..wake.memit import apply_memit
 
 
-def fresh_machine(model: str, device, bank, *, hparams: dict | None = None, lr: float = 1e-3, epochs: int = 4,
-                  seed: int = 0, ppl_tokens: int = 4096, n_locality: int = 0, lora: dict | None = None, **cfg):
+def fresh_machine(model: str, device, bank, *, hparams: dict | None = None, lr: float | None = None,
+                  epochs: int | None = None, seed: int = 0, ppl_tokens: int = 4096, n_locality: int = 0,
+                  lora: dict | None = None, **cfg):
     """A freshly loaded base model, an Evaluator whose baseline is taken on it, and a LogosMachine on it.
 
     Every notebook arm starts this way: consolidation fuses adapters into the weights, so two arms
     never share a model. `hparams` overrides the model's MEMIT hyperparameters, `lora` the machine's
-    LoRA settings (besides lr, epochs, seed), and `cfg` any other MachineConfig field.
+    LoRA settings (lr and epochs may also come on their own; None keeps the machine's), and `cfg` any
+    other MachineConfig field.
     """
     lm = load_model(model, device=device)
     ev = evaluator(lm, bank, ppl_tokens, n_locality)
-    lora_cfg = dataclasses.replace(MachineConfig().lora, lr=lr, epochs=epochs, seed=seed,
-                                   **{k: (tuple(v) if isinstance(v, list) else v) for k, v in (lora or {}).items()})
+    given = {k: v for k, v in (("lr", lr), ("epochs", epochs), ("seed", seed)) if v is not None}
+    given.update({k: (tuple(v) if isinstance(v, list) else v) for k, v in (lora or {}).items()})
+    lora_cfg = dataclasses.replace(MachineConfig().lora, **given)
     machine_cfg = MachineConfig(ppl_tokens=ppl_tokens, lora=lora_cfg, **cfg)
     return LogosMachine(lm, dataclasses.replace(load_hparams(model), **(hparams or {})), machine_cfg), ev
 
@@ -69,7 +72,7 @@ def write_facts(lm, hp, stats, facts: list, *, batch: bool = False, projectors: 
 def wake_quality(lm, hp, stats, ev, facts: list, *, batch: bool = False, projectors: dict | None = None) -> dict:
     """Write `facts` (one at a time, or one batch), measure them and every side effect with `ev`, then
     withdraw every edit (the weights return exactly): recall, locality, bleed, drift, seconds per edit,
-    target-search steps, and the chat misses with their answers."""
+    target-search steps, and the chat and raw misses with their answers."""
     t0 = time.perf_counter()
     book = write_facts(lm, hp, stats, facts, batch=batch, projectors=projectors)
     secs = (time.perf_counter() - t0) / (1 if batch else len(facts))
@@ -79,7 +82,8 @@ def wake_quality(lm, hp, stats, ev, facts: list, *, batch: bool = False, project
         return {**summary(m), "seconds_per_edit": secs, "steps": sum(i["steps"] for i in z) / len(z),
                 "delta_norm_rel": book.total_delta_norm(),
                 "misses_chat": [(f.chat_question, a) for f, a, h in zip(facts, m["chat_answers"], m["chat_hits"])
-                                if not h]}
+                                if not h],
+                "misses_raw": [(f.raw_prompt, a) for f, a, h in zip(facts, m["raw_answers"], m["raw_hits"]) if not h]}
     finally:
         for eid in list(book.edits):
             book.remove(eid)

@@ -21,7 +21,7 @@ import torch
 
 from ..base.errors import LogosError
 from ..measure.evaluate import ask_chat, perplexity
-from ..measure.facts import heldout_text, person_key, same_object, same_person
+from ..measure.facts import heldout_text, person_key, same_person
 from ..sleep.anchors import birth_anchors
 from ..sleep.cycle import sleep_cycle
 from ..sleep.ledger import Ledger
@@ -126,10 +126,10 @@ class LogosMachine:
         rep = WakeReport()
         self.ensure_baseline()
         for f in facts:
-            old = self.ledger.get(f.subject, f.relation)
-            if old is not None and same_object(old.fact.object, f.object):
+            if self.ledger.holding(f) is not None:
                 rep.known.append(f)
                 continue
+            old = self.ledger.get(f.subject, f.relation)
             if old is not None:          # a contradiction: the newer statement wins, history is kept
                 self._withdraw(old.key, "replaced")
                 rep.replaced.append((old.fact, f))
@@ -172,8 +172,8 @@ class LogosMachine:
         its edit goes, its history stays. Returns the facts withdrawn."""
         gone = []
         for f in facts:
-            e = self.ledger.get(f.subject, f.relation)
-            if e is not None and same_object(e.fact.object, f.object):
+            e = self.ledger.holding(f)
+            if e is not None:
                 self._withdraw(e.key, "withdrawn")
                 gone.append(e.fact)
         return gone

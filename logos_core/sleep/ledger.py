@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..measure.facts import Fact, fact_key
+from ..measure.facts import Fact, fact_key, same_object
 
 SCHEDULE = (1.0, 0.5, 0.1, 0.0)
 
@@ -56,6 +56,12 @@ class Ledger:
 
     def get(self, subject: str, relation: str) -> Entry | None:
         return self.entries.get(fact_key(subject, relation))
+
+    def holding(self, fact: Fact) -> Entry | None:
+        """The entry holding this very fact (same person, relation and object), or None: what a
+        repeat, a withdrawal and a dry run are judged against."""
+        e = self.get(fact.subject, fact.relation)
+        return e if e is not None and same_object(e.fact.object, fact.object) else None
 
     def scale(self, key: str) -> float:
         return float(self.schedule[self.entries[key].stage])

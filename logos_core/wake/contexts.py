@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..base.tokens import chat_text
-from .relations import train_questions
+from .relations import train_prompts, train_questions
 
 # Neutral prefixes (MEMIT samples short model generations; fixed text keeps edits reproducible).
 RAW_PREFIXES = ["", "Here is something I learned today. ", "Let me tell you about a friend. ",
@@ -51,9 +51,13 @@ def contexts(tok, req: Request, n_raw: int, n_chat: int, n_anon: int = 0) -> lis
     return [text for text, _ in contexts_with_turns(tok, req, n_raw, n_chat, n_anon)]
 
 
-def contexts_with_turns(tok, req: Request, n_raw: int, n_chat: int, n_anon: int = 0, own: int = 1) -> list:
-    """(text, start of the assistant's answer in characters, or None for raw text) for each context."""
+def contexts_with_turns(tok, req: Request, n_raw: int, n_chat: int, n_anon: int = 0, own: int = 1,
+                        wordings: int = 0) -> list:
+    """(text, start of the assistant's answer in characters, or None for raw text) for each context:
+    the prompt after `n_raw` neutral prefixes and bare, then `wordings` other raw wordings of the
+    relation (relations.TRAIN_PROMPTS), then the chat turns."""
     out = [(p + req.prompt, None) for p in RAW_PREFIXES[: n_raw + 1]]
+    out += [(w, None) for w in train_prompts(req.subject, req.relation, req.object, wordings)]
     questions = train_questions(req.subject, req.relation, own)
     heads = [chat_text(tok, q) for q in questions[:max(n_chat, n_anon)]]
     out += [(h + req.prompt, len(h)) for h in heads[:n_chat]]
@@ -64,7 +68,7 @@ def contexts_with_turns(tok, req: Request, n_raw: int, n_chat: int, n_anon: int 
 def edit_contexts(tok, req: Request, hp) -> list:
     """contexts_with_turns with the counts an edit's hyperparameters name (keys and targets share them)."""
     return contexts_with_turns(tok, req, hp.n_raw_contexts, hp.n_chat_contexts, hp.n_anon_contexts,
-                               hp.n_own_questions)
+                               hp.n_own_questions, hp.n_raw_wordings)
 
 
 def subject_last_positions(tok, text: str, subject: str) -> tuple:

@@ -27,6 +27,22 @@ TRAIN_QUESTIONS = {
     "sport": ["Is there a sport {s} is passionate about?", "Which game is {s} a fan of above all?",
               "Tell me the sport {s} enjoys."],
 }
+# Raw-text wordings per relation family, ending right before the object ({a}: "a" or "an" as the
+# object needs). The statement gives one wording of the fact; these give the edit others, so raw
+# completion recalls it in words the person did not use. None is the bank's `raw_prompt`.
+TRAIN_PROMPTS = {
+    "lives_in": ["{s} has made a home in", "These days {s} is living in"],
+    "works_as": ["{s} earns a living as {a}", "{s} has a job as {a}"],
+    "born_in": ["{s} came into the world in", "{s}'s birthplace is"],
+    "favourite_colour": ["The colour {s} likes best is", "{s} is fondest of the colour"],
+    "favourite_food": ["The dish {s} loves most is", "Above all, {s} likes to eat"],
+    "pet": ["At home {s} keeps {a}", "The animal living with {s} is {a}"],
+    "instrument": ["The instrument {s} plays is the", "{s} is a musician who plays the"],
+    "language": ["{s} is fluent in", "The language {s} speaks is"],
+    "studied": ["{s} took a degree in", "{s}'s degree is in"],
+    "drives": ["{s}'s car is {a}", "The car {s} drives is {a}"],
+    "sport": ["The sport {s} loves most is", "{s} is a big fan of"],
+}
 GENERIC_QUESTIONS = ["Tell me about {s}.", "What do you know about {s}?", "Who is {s}?",
                      "Can you describe {s} for me?"]
 
@@ -35,3 +51,9 @@ def train_questions(subject: str, relation: str, own: int = 1) -> list:
     """The relation's first `own` training wordings (if the relation is known), then generic ones."""
     qs = TRAIN_QUESTIONS[relation][:own] if relation in TRAIN_QUESTIONS else []
     return [q.format(s=subject) for q in qs + GENERIC_QUESTIONS]
+
+
+def train_prompts(subject: str, relation: str, obj: str, n: int) -> list:
+    """The relation's first `n` raw wordings for this subject and object (none for an open relation)."""
+    article = "an" if obj[:1].lower() in "aeiou" else "a"
+    return [p.format(s=subject, a=article) for p in TRAIN_PROMPTS.get(relation, [])[:n]]
