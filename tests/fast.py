@@ -8,7 +8,7 @@ from logos_core.sleep.consolidate import LoraConfig
 
 
 def fast_config(**kw) -> MachineConfig:
-    base = dict(hparams={"v_steps": 6, "n_raw_contexts": 1, "n_chat_contexts": 1}, ppl_tokens=512,
+    base = dict(hparams={"v_steps": 6, "n_raw_contexts": 1, "n_chat_contexts": 1, "n_raw_wordings": 0}, ppl_tokens=512,
                 ppl_limit=None, anchor_replay=4, anchor_contrast=1, anchor_text=2, anchor_knowledge=10,
                 lora=LoraConfig(lr=1e-3, epochs=1, replay=2, contrast=1, text_replay=2, know_replay=2))
     base.update(kw)
