@@ -3,8 +3,9 @@
 Wake's bar, with the default hyperparameters and edits written as the machine writes them
 (null-space constrained, each new edit leaving the earlier facts' keys alone): after 10 facts edited
 one at a time, raw and chat recall >= 0.9 over all 10, locality >= 0.95, bleed <= 0.1, drift <= 5%.
-The sample here (seed 1) is one of those that chose the settings; benchmarks/wake_acceptance.py
-measures the same on samples that chose nothing (README, "Wake"), and the batch of 20. Every edit is removed at the end, which
+The sample here (seed 11) is one of those that chose the settings (seeds 11-13 chose the raw
+wordings; README, "How these settings were chosen"); benchmarks/wake_acceptance.py measures the same
+on samples that chose nothing (README, "Wake"), and the batch of 20. Every edit is removed at the end, which
 restores the original weights exactly (edits.py), so the shared model stays clean.
 """
 import pytest
@@ -40,7 +41,7 @@ def _check(m: dict, label: str):
 @pytest.mark.slow
 def test_ten_facts_one_at_a_time(lm, bank, wake):
     hp, stats, projectors, ev = wake
-    facts = bank.sample(10, seed=1)
+    facts = bank.sample(10, seed=11)
     w0 = {l: lm.model.model.layers[l].mlp.down_proj.weight.detach().clone() for l in hp.layers}
     book = write_facts(lm, hp, stats, facts, projectors=projectors)
     try:
