@@ -61,10 +61,16 @@ def check(prose: list, rows: list, columns: dict) -> None:
             assert p[col] == fmt(r[key]), f"{col} of {p}: the JSON says {fmt(r[key])}"
 
 
-def test_graduated_table_is_its_json():
+def graduated() -> tuple:
+    """Notebook 06's table and the JSON rows of the memory size it reports (the largest run)."""
     (table,) = found_tables("06_graduated")
-    size = max(r["n_facts"] for r in results("06_graduated")["cycles"])
-    rows = [r for r in results("06_graduated")["cycles"] if r["n_facts"] == size]
+    cycles = results("06_graduated")["cycles"]
+    size = max(r["n_facts"] for r in cycles)
+    return table, [dict(r) for r in cycles if r["n_facts"] == size]
+
+
+def test_graduated_table_is_its_json():
+    table, rows = graduated()
     assert [p["cycle"] for p in table] == [str(r["cycle"]) for r in rows]
     check(table, rows, GRADUATED)
 
@@ -76,10 +82,8 @@ def test_dual_system_table_is_its_json():
     check(table, rows, DUAL)
 
 
-def test_a_moved_number_fails(monkeypatch):
-    (table,) = found_tables("06_graduated")
-    size = max(r["n_facts"] for r in results("06_graduated")["cycles"])
-    rows = [dict(r) for r in results("06_graduated")["cycles"] if r["n_facts"] == size]
+def test_a_moved_number_fails():
+    table, rows = graduated()
     rows[-1]["chat"] -= 0.1
     with pytest.raises(AssertionError, match="chat"):
         check(table, rows, GRADUATED)

@@ -14,6 +14,7 @@ from ..base.errors import LogosError
 from ..base.hparams import load_hparams
 from ..base.models import load_model
 from ..measure.evaluate import recall
+from ..measure.facts import same_slot
 from ..memory import state
 from ..memory.config import MachineConfig
 from ..memory.extract import MAX_CHARS, extract, withdrawals
@@ -169,7 +170,7 @@ def _withdraw(m, back: list) -> None:
     if gone:
         m.save()
     for f in back:
-        held = any(g.subject == f.subject and g.relation == f.relation for g in gone)
+        held = any(same_slot(g, f) for g in gone)
         _say(f"withdrawn: {f.statement}" if held else f"not held, nothing withdrawn: {f.statement}")
 
 

@@ -57,6 +57,11 @@ def same_slot(a: Fact, b: Fact) -> bool:
     return fact_key(a.subject, a.relation) == fact_key(b.subject, b.relation)
 
 
+def article(obj: str) -> str:
+    """The indefinite article before an object: "an architect", "a nurse" (by its first letter)."""
+    return "an" if obj[:1].lower() in "aeiou" else "a"
+
+
 def same_object(a: str, b: str) -> bool:
     """Two objects that recall could not tell apart ("Lisbon" and "lisbon.")."""
     return normalise(a) == normalise(b)

@@ -23,7 +23,7 @@ import unicodedata
 import regex as re
 
 from ..measure.evaluate import ask_chat
-from ..measure.facts import Fact, load_bank
+from ..measure.facts import Fact, article, load_bank
 
 MAX_CHARS = 10_000          # one message; longer text is refused with a message, never half-read
 
@@ -188,8 +188,7 @@ def make_fact(subject: str, relation: str, obj: str) -> Fact:
         return _open_fact(subject, relation, obj)
     t = templates()[relation]
     said = t["statement"]
-    if " a {o}" in said and obj[:1].lower() in "aeiou":        # "works as an architect"
-        said = said.replace(" a {o}", " an {o}")
+    said = said.replace(" a {o}", f" {article(obj)} {{o}}")     # "works as an architect"
     return Fact(subject=subject, relation=relation, object=obj, statement=said.format(s=subject, o=obj),
                 raw_prompt=t["raw"].format(s=subject), chat_question=t["chat"].format(s=subject))
 

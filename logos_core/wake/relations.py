@@ -4,6 +4,8 @@ They are deliberately different from the bank's `chat_question` and `paraphrases
 for measuring recall only: the original checked consolidation on its own training questions.
 """
 
+from ..measure.facts import article
+
 TRAIN_QUESTIONS = {
     "lives_in": ["Which town is {s} living in these days?", "Where has {s} settled down?",
                  "Tell me where {s} is based now."],
@@ -29,7 +31,7 @@ TRAIN_QUESTIONS = {
 }
 # Raw-text wordings per relation family, ending right before the object ({a}: "a" or "an" as the
 # object needs). The statement gives one wording of the fact; these give the edit others, so raw
-# completion recalls it in words the person did not use. None is the bank's `raw_prompt`.
+# completion recalls it in words the person did not use. None of them is the bank's `raw_prompt`.
 TRAIN_PROMPTS = {
     "lives_in": ["{s} has made a home in", "These days {s} is living in"],
     "works_as": ["{s} earns a living as {a}", "{s} has a job as {a}"],
@@ -55,5 +57,4 @@ def train_questions(subject: str, relation: str, own: int = 1) -> list:
 
 def train_prompts(subject: str, relation: str, obj: str, n: int) -> list:
     """The relation's first `n` raw wordings for this subject and object (none for an open relation)."""
-    article = "an" if obj[:1].lower() in "aeiou" else "a"
-    return [p.format(s=subject, a=article) for p in TRAIN_PROMPTS.get(relation, [])[:n]]
+    return [p.format(s=subject, a=article(obj)) for p in TRAIN_PROMPTS.get(relation, [])[:n]]
