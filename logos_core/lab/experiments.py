@@ -50,18 +50,24 @@ def memit_only(lm, hp, ppl_tokens: int = 4096, **cfg):
     return LogosMachine(lm, hp, MachineConfig(consolidate=False, ppl_limit=None, ppl_tokens=ppl_tokens, **cfg))
 
 
-def write_facts(lm, hp, stats, facts: list, *, batch: bool = False, projectors: dict | None = None):
-    """Write `facts` with MEMIT, one edit per fact (or one for all with `batch`), and return the
-    EditBook holding the edits (removing them all restores the weights exactly). With `projectors`
-    every edit is null-space constrained and leaves the keys of the facts written before it alone,
-    as the machine's wake writes them."""
+def write_facts(lm, hp, stats, facts: list, *, batch: bool | int = False, projectors: dict | None = None,
+                after=None):
+    """Write `facts` with MEMIT, one edit per fact (or one for all with `batch`, or one per `batch`
+    facts where it is a number), and return the EditBook holding the edits (removing them all
+    restores the weights exactly). With `projectors` every edit is null-space constrained and leaves
+    the keys of the facts written before it alone, as the machine's wake writes them. `after(n)` runs
+    once the first n facts are written."""
     book, keep = EditBook(lm, hp), {}
+    size = max(len(facts) if batch is True else int(batch), 1)
     try:
-        for group in ([facts] if batch else [[f] for f in facts]):
+        for start in range(0, len(facts), size):
+            group = facts[start:start + size]
             e = book.add(apply_memit(lm, hp, [Request.from_fact(f) for f in group], stats, group,
                                      projectors=projectors, keep_keys=keep if projectors is not None else None))
             for layer, K in e.keys.items():
                 keep[layer] = torch.cat([keep[layer], K], 1) if layer in keep else K
+            if after:
+                after(start + len(group))
     except BaseException:   # a failed write leaves the weights as they were, not half edited
         for eid in list(book.edits):
             book.remove(eid)

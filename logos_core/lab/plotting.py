@@ -204,6 +204,22 @@ def draw_lifelong(payload: dict, out_dir, name: str = "lifelong") -> list:
     return [_save(fig, Path(out_dir), name)]
 
 
+def draw_field_edits(payload: dict, out_dir, name: str) -> list:
+    """Score against the number of edits written, per arm: teacher-forced (left) and generated (right)."""
+    rows = [r for r in payload["results"]["rows"] if r.get("phase", "wake") == "wake"]
+    df = pd.DataFrame(rows)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    panels = [(["efficacy", "generalisation", "specificity"], "Teacher-forced (the literature's scores)"),
+              (["raw", "chat", "paraphrase", "neighbours_kept"], "Generated (greedy answers)")]
+    for ax, (metrics, title) in zip(axes, panels):
+        long = df.melt(id_vars=["edits", "arm"], value_vars=[m for m in metrics if m in df], var_name="metric")
+        sns.lineplot(data=long, x="edits", y="value", hue="metric", style="arm", marker="o", ax=ax)
+        ax.set(title=title, xlabel="edits written, one after another", ylabel="share", ylim=(-0.05, 1.05))
+        ax.set_xscale("log")
+        ax.legend(fontsize=7)
+    return [_save(fig, Path(out_dir), name)]
+
+
 DRAWERS = {"01_lora_sleep": draw_01, "02_alignment_tax": draw_02, "03_dual_system": draw_03,
            "04_two_phase": draw_04, "05_convergence": draw_05, "06_graduated": draw_06}
 
