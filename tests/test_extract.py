@@ -154,9 +154,13 @@ def score(rows: list) -> tuple:
 @pytest.mark.parametrize("name,bar", [
     # the set the rules were developed on: the bar asked of the extractor
     ("conversation.tsv", (0.95, 0.90)),
-    # written once the rules were settled, never used to change them; its bar is a floor under its
-    # first score (precision 0.95, recall 0.89), so that a change to the rules cannot make it worse
-    ("conversation_heldout.tsv", (0.95, 0.85))])
+    # written once the 11 families' rules were settled and scored once (precision 0.95, recall 0.89);
+    # its misses (a step-kin word, "but" and "and now" clauses) were then mended, so it is read as a
+    # second development set since
+    ("conversation_heldout.tsv", (0.95, 0.90)),
+    # written after those mends, scored once (precision 1.00, recall 0.96) and never used to change
+    # the rules: the score on sentences they were not developed on
+    ("conversation_unseen.tsv", (0.95, 0.90))])
 def test_the_conversation_sets(capsys, name, bar):
     rows = conversation(name)
     assert len(rows) >= 60 and sum(not w for _, _, w in rows) >= len(rows) // 3

@@ -31,7 +31,7 @@ _WORD = r"\p{Lu}[\p{L}\p{M}]*(?:['’\-]\p{L}[\p{L}\p{M}]*)*"        # O'Neill, 
 # Lower-case particles inside a family name: "Anne-Marie van der Berg", "Ana de la Cruz", "Omar bin Said".
 PARTICLE = r"(?:van|von|der|den|de|del|della|di|da|das|dos|du|la|le|bin|bint|ibn|al|el|ter|ten|zu|y)"
 NAME = rf"(?P<s>{_WORD}(?:(?: {PARTICLE}){{0,3}} {_WORD}){{0,3}})"
-KIN = (r"(?:[Mm]y|[Oo]ur) (?:little |older |younger |big |best )?(?:sister|brother|friend|wife|husband|partner|"
+KIN = (r"(?:[Mm]y|[Oo]ur) (?:little |older |younger |big |best )?(?:step-?|half-)?(?:sister|brother|friend|wife|husband|partner|"
        r"mother|mom|mum|father|dad|son|daughter|cousin|colleague|coworker|co-worker|boss|neighbou?r|aunt|"
        r"uncle|grandmother|grandma|grandfather|grandpa|roommate|flatmate|girlfriend|boyfriend|niece|nephew|"
        r"fianc[ée]e?|teacher|doctor|friend's|kid|child)(?:,)? ")
@@ -229,6 +229,8 @@ NOT_LOWER_NAMES = {w.lower() for w in NOT_NAMES} | {"think", "guess", "probably"
 # "My boss, Karen Holt, lives in Leeds": the comma after the name is not part of the statement.
 NAME_COMMA = re.compile(rf"^((?:{KIN})?{NAME}), (?=\p{{Ll}})")
 PRONOUN = re.compile(r"^(?:(?P<he>he|she|they)|(?P<his>his|her|their)) ", re.IGNORECASE)
+# "... and now works as a gardener", "... but still lives in Bergen": when, not what, so not read.
+THEN = re.compile(r"^(?:now|also|still|currently|then|since then) ")
 
 
 def _one(clause: str, user_name: str | None):
@@ -275,7 +277,7 @@ def _clauses(sentence: str, user_name: str | None) -> list:
     read = _lower_case if not re.search(r"\p{Lu}", sentence) else _one
     sentence = APPOSITIVE.sub(lambda m: m.group("s") + " ", sentence)
     sentence = NAME_COMMA.sub(lambda m: m.group(1) + " ", sentence)
-    parts = re.split(r",? and |, (?=(?:and )?\p{Ll}+s\b)|; ", sentence)
+    parts = re.split(r",? and |,? but |, (?=(?:and )?\p{Ll}+s\b)|; ", sentence)
     out, subject = [], None
     for part in parts:
         named = MY_NAME.match(part)
@@ -285,8 +287,9 @@ def _clauses(sentence: str, user_name: str | None) -> list:
         got = read(part, user_name)
         if got is None and subject is not None and not part.lower().startswith(("i ", "my ")):
             # the same person again: "... and works as a chef", "; she works as ...", "and her ..."
-            said = PRONOUN.sub(lambda m: subject + (" " if m.group("he") else "'s "), part)
-            got = read(said if said != part else f"{subject} {part}", None)
+            rest = THEN.sub("", part)
+            said = PRONOUN.sub(lambda m: subject + (" " if m.group("he") else "'s "), rest)
+            got = read(said if said != rest else f"{subject} {rest}", None)
         if got is None:
             whole = read(sentence, user_name) if len(parts) > 1 else None
             return [whole] if whole else []
