@@ -152,7 +152,7 @@ for p in draw("05_convergence", {"results": results}, resolve(FIG_DIR)):
 #
 # - **Capacity.** The paper reports a sharp phase transition on 8B (0.92 up to 13 facts, 0.57 at 14).
 #   Plain sequential MEMIT was already under the bar at the first checkpoint: raw 0.80 at 10 facts and
-#   0.75 at 20 (chat 0.80, 0.60), |dW|/|W| 0.10 -> 0.15. The null-space arm held raw >= 0.9 at every
+#   0.75 at 20 (chat 0.80, 0.60), |dW|/|W| 0.10 -> 0.14. The null-space arm held raw >= 0.9 at every
 #   checkpoint up to 60 facts (0.90, 0.90, 0.93, 0.90, 0.90, 0.90; chat 0.90-0.97), dipped to 0.89 at
 #   70, was back at 0.90 at 80 and fell to 0.84 at 90 (chat 0.88), where it stopped; the edited-weight
 #   norm grew steadily, 0.10 at 10 facts to 0.36 at 90. So the constrained arm holds the bar over six

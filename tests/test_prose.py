@@ -4,6 +4,7 @@ A table is checked cell by cell against the committed `data/results/NN_*.json` i
 that moves a number, or an edit of the prose alone, fails here until the two agree again.
 """
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,117 @@ def test_a_moved_number_fails():
     rows[-1]["chat"] -= 0.1
     with pytest.raises(AssertionError, match="chat"):
         check(table, rows, GRADUATED)
+
+
+def found_text(notebook: str) -> str:
+    """The prose of a notebook's "What we found" (up to its first code cell), whitespace folded."""
+    text = (ROOT / "notebooks" / f"{notebook}.py").read_text().split("## What we found", 1)[1].split("# %%", 1)[0]
+    return " ".join(" ".join(ln[2:] if ln.startswith("# ") else ln.lstrip("#") for ln in text.splitlines()).split())
+
+
+def arrows(xs) -> str:
+    return " -> ".join(two(x) for x in xs)
+
+
+def lora_sleep_sentences(r: dict, p: dict) -> list:
+    final = r["cycles"][-1]
+    low = next(s for s in r["lr_sweep"] if s["lr"] == 1e-4)
+    return [f"chat recall {two(final['chat'])}, raw {two(final['raw'])} and held-out paraphrase "
+            f"{two(final['paraphrase'])} on {p['N_FACTS']} facts after {final['cycle']} cycles",
+            f"nothing was learnt in {p['SWEEP_CYCLES']} one-epoch cycles (chat {two(low['chat'])})",
+            f"only {final['locality']:.0%} of the facts the model knew before are still answered "
+            f"(locality {two(final['locality'])})",
+            f"{final['bleed']:.0%} of never-told people", f"(bleed {two(final['bleed'])}:",
+            f"held-out perplexity rose {final['ppl_drift']:.1%}"]
+
+
+def two_phase_sentences(r: dict, p: dict) -> list:
+    w, s, m = r["rows"]
+    return [f"({p['N_FACTS']} facts, one H200,",
+            f"after wake raw {two(w['raw'])} / chat {two(w['chat'])}; after SWS (audit + refresh) raw "
+            f"{two(s['raw'])} / chat {two(s['chat'])}; after REM (LoRA, gate, dissolve) raw {two(m['raw'])} / "
+            f"chat {two(m['chat'])}, with {two(m['lora_alone_chat'])} of the facts recalled in chat from LoRA "
+            f"alone; locality {two(m['locality'])}, drift {pct(m['ppl_drift'])}"]
+
+
+def convergence_sentences(r: dict, p: dict) -> list:
+    plain, ns = r["capacity"]["plain"], r["capacity"]["null-space"]
+    held = [x for x in ns if x["n"] <= r["ceiling"]["null-space"]]
+    care, careless = r["convergence"]["audit + null-space refresh"], r["convergence"]["careless re-injection"]
+    n_care = [x["refreshed"] for x in care[1:]]
+    return [f"raw {two(plain[0]['raw'])} at {plain[0]['n']} facts and {two(plain[1]['raw'])} at {plain[1]['n']} "
+            f"(chat {two(plain[0]['chat'])}, {two(plain[1]['chat'])}), |dW|/|W| {two(plain[0]['delta_norm'])} -> "
+            f"{two(plain[1]['delta_norm'])}",
+            f"up to {r['ceiling']['null-space']} facts ({', '.join(two(x['raw']) for x in held)}; chat "
+            f"{two(min(x['chat'] for x in held))}-{two(max(x['chat'] for x in held))})",
+            f"dipped to {two(ns[6]['raw'])} at {ns[6]['n']}, was back at {two(ns[7]['raw'])} at {ns[7]['n']} and fell "
+            f"to {two(ns[8]['raw'])} at {ns[8]['n']} (chat {two(ns[8]['chat'])})",
+            f"{two(ns[0]['delta_norm'])} at {ns[0]['n']} facts to {two(ns[-1]['delta_norm'])} at {ns[-1]['n']}",
+            f"{p['N_CONVERGE']} facts damaged by plain sequential MEMIT: raw {arrows(x['raw'] for x in care)}",
+            f"(chat {two(care[0]['chat'])} -> {two(care[1]['chat'])} from the first cycle on; "
+            f"{', '.join(map(str, n_care[:-1]))} and {n_care[-1]} facts refreshed)",
+            f"locality {two(care[0]['locality'])} -> {care[-1]['locality']:.3f}",
+            f"perplexity drift {pct(care[-1]['ppl_drift'])}",
+            f"raw {arrows(x['raw'] for x in careless)} over {p['CARELESS_CYCLES']} cycles",
+            f"(chat {arrows(x['chat'] for x in careless)})",
+            f"({two(careless[0]['locality'])} -> {two(careless[-1]['locality'])})",
+            f"({pct(careless[0]['ppl_drift'])} -> {pct(careless[-1]['ppl_drift'])})",
+            f"({', '.join(str(x['refreshed']) for x in careless[1:])} refreshed)",
+            f"|dW|/|W| {two(careless[-1]['delta_norm'])} after {p['CARELESS_CYCLES']} cycles"]
+
+
+SENTENCES = {"01_lora_sleep": lora_sleep_sentences, "04_two_phase": two_phase_sentences,
+             "05_convergence": convergence_sentences}
+
+
+@pytest.mark.parametrize("notebook", sorted(SENTENCES))
+def test_found_sentences_are_their_json(notebook):
+    """Each number the prose states in a sentence, rebuilt from the JSON in the prose's own words."""
+    payload = json.loads((ROOT / "data" / "results" / f"{notebook}.json").read_text())
+    prose = found_text(notebook)
+    missing = [s for s in SENTENCES[notebook](payload["results"], payload["params"]) if s not in prose]
+    assert not missing, missing
+
+
+def test_a_moved_number_in_a_sentence_fails():
+    payload = json.loads((ROOT / "data" / "results" / "01_lora_sleep.json").read_text())
+    payload["results"]["cycles"][-1]["chat"] -= 0.1
+    prose = found_text("01_lora_sleep")
+    assert any(s not in prose for s in lora_sleep_sentences(payload["results"], payload["params"]))
+
+
+def readme_tables(heading: str) -> list:
+    """The markdown tables of the README section that starts with `heading`, as lists of cell rows."""
+    text = (ROOT / "README.md").read_text().split(heading, 1)[1].split("\n## ", 1)[0]
+    tables, cur = [], []
+    for ln in text.splitlines() + [""]:
+        if ln.startswith("|"):
+            # cells split at unescaped bars; a note in brackets after a value is the prose's own
+            row = [re.sub(r" \(.*\)$", "", c.strip()) for c in re.split(r"(?<!\\)\|", ln.strip().strip("|"))]
+            if not set("".join(row)) <= set("-: "):
+                cur.append(row)
+        elif cur:
+            tables.append(cur)
+            cur = []
+    return tables
+
+
+def test_readme_capacity_table_is_its_json():
+    head, plain, ns, norm = readme_tables("## Capacity and maintenance")[0]
+    cap = results("05_convergence")["capacity"]
+    ns_rows = {r["n"]: r for r in cap["null-space"]}
+    plain_rows = {r["n"]: r for r in cap["plain"]}
+    for col, n in enumerate(head[1:], 1):
+        r = ns_rows[int(n)]
+        assert ns[col] == f"{two(r['raw'])} / {two(r['chat'])}", n
+        assert norm[col] == two(r["delta_norm"]), n
+        p = plain_rows.get(int(n))
+        assert plain[col] == (f"{two(p['raw'])} / {two(p['chat'])}" if p else ""), n
+
+
+def test_readme_comparison_table_is_notebook_03s_json():
+    table = next(t for t in readme_tables("## Sleep, measured") if t[0][0] == "after 3 nights")
+    head, rows = table[0], [dict(zip(table[0], r)) for r in table[1:]]
+    json_rows = results("03_dual_system")["compare"]
+    assert [r["after 3 nights"] for r in rows] == [r["arm"] for r in json_rows]
+    check(rows, json_rows, {k: v for k, v in DUAL.items() if k in head})
