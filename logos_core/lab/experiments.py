@@ -27,16 +27,16 @@ from ..wake.memit import apply_memit
 
 def fresh_machine(model: str, device, bank, *, hparams: dict | None = None, lr: float | None = None,
                   epochs: int | None = None, seed: int = 0, ppl_tokens: int = 4096, n_locality: int = 0,
-                  lora: dict | None = None, **cfg):
+                  lora: dict | None = None, strict: bool = False, **cfg):
     """A freshly loaded base model, an Evaluator whose baseline is taken on it, and a LogosMachine on it.
 
     Every notebook arm starts this way: consolidation fuses adapters into the weights, so two arms
     never share a model. `hparams` overrides the model's MEMIT hyperparameters, `lora` the machine's
     LoRA settings (lr and epochs may also come on their own; None keeps the machine's), and `cfg` any
-    other MachineConfig field.
+    other MachineConfig field; `strict` is the Evaluator's.
     """
     lm = load_model(model, device=device)
-    ev = evaluator(lm, bank, ppl_tokens, n_locality)
+    ev = evaluator(lm, bank, ppl_tokens, n_locality, strict)
     given = {k: v for k, v in (("lr", lr), ("epochs", epochs), ("seed", seed)) if v is not None}
     given.update({k: (tuple(v) if isinstance(v, list) else v) for k, v in (lora or {}).items()})
     lora_cfg = dataclasses.replace(MachineConfig().lora, **given)
@@ -95,10 +95,11 @@ def wake_quality(lm, hp, stats, ev, facts: list, *, batch: bool = False, project
             book.remove(eid)
 
 
-def evaluator(lm, bank, ppl_tokens: int = 4096, n_locality: int = 0):
-    """The measuring stick on `lm`, its baseline (perplexity, locality) taken now, before any memory."""
+def evaluator(lm, bank, ppl_tokens: int = 4096, n_locality: int = 0, strict: bool = False):
+    """The measuring stick on `lm`, its baseline (perplexity, locality) taken now, before any memory;
+    `strict` adds the stricter hit, confusions and bleed over the unedited rate (Evaluator)."""
     ev = Evaluator(lm, load_locality()[:n_locality or None], bank.bystanders, bank.relations, heldout_text(),
-                   ppl_tokens=ppl_tokens)
+                   ppl_tokens=ppl_tokens, strict=strict)
     ev.baseline()
     return ev
 
@@ -245,8 +246,8 @@ def alignment_tax(machine, facts: list, cycles: int, ev=None) -> list:
 
 def lifelong(machine, facts: list, ev, days: int, cycles_per_night: int = 1, on_row=None) -> list:
     """The "unbounded lifetime" claim: `facts` told in equal shares over `days` (wake), each day ending
-    with `cycles_per_night` sleep cycles. After each night: chat and raw recall of *every fact ever
-    told*, locality, bleed and perplexity drift, the share at stage 3, the MEMIT edits still held."""
+    with `cycles_per_night` sleep cycles. After each night: chat, raw and paraphrase recall of *every
+    fact ever told* (strict and confused beside them where `ev` is strict), locality, bleed and perplexity drift, the share at stage 3, the MEMIT edits still held."""
     rows, told = [], []
     per = -(-len(facts) // days)
     for d in range(days):
@@ -256,7 +257,7 @@ def lifelong(machine, facts: list, ev, days: int, cycles_per_night: int = 1, on_
         rep = machine.inject(batch)
         told += batch
         logs = machine.sleep(cycles_per_night)
-        m = ev.measure(told, modes=("raw", "chat"))
+        m = ev.measure(told, modes=("raw", "chat", "paraphrase"))
         rows.append({"day": d + 1, "n_facts": len(told), **summary(m), "at_top": share_at_top(machine.ledger),
                      "edits": len(machine.book.edits), "wake_seconds_per_fact": rep.seconds / len(batch),
                      "sleep_seconds": sum(l["seconds"] for l in logs),

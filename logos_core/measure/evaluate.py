@@ -107,6 +107,7 @@ def recall(lm, facts: list, modes=("raw", "chat", "paraphrase"), n_paraphrases: 
     if "paraphrase" in modes:
         qs = [(i, p) for i, f in enumerate(facts) for p in f.paraphrases[:n_paraphrases]]
         ans = ask_chat(lm, [p for _, p in qs])
+        res["paraphrase_answers"] = ans
         per = [[] for _ in facts]
         for (i, _), a in zip(qs, ans):
             per[i].append(contains(a, facts[i].object))
@@ -114,6 +115,37 @@ def recall(lm, facts: list, modes=("raw", "chat", "paraphrase"), n_paraphrases: 
     for m in modes:
         hits = res[f"{m}_hits"]
         res[m] = float(sum(hits) / len(hits)) if hits else float("nan")
+    return res
+
+
+def rivals(facts: list) -> list:
+    """For each fact, the other told objects of its relation (as recall tells objects apart)."""
+    by_rel: dict = {}
+    for f in facts:
+        by_rel.setdefault(f.relation, {}).setdefault(normalise(f.object), f.object)
+    return [[o for k, o in by_rel[f.relation].items() if k != normalise(f.object)] for f in facts]
+
+
+def strict_hits(answers: list, objects: list, rival_objects: list) -> tuple:
+    """(strict hits, confusions) per answer: a confusion names another told object of the relation
+    ("Lisbon, or was it Porto?" when both were told); a strict hit names its own object and no rival,
+    so the relation's favourite guess among the told objects does not count as recall."""
+    confused = [any(contains(a, r) for r in rs) for a, rs in zip(answers, rival_objects)]
+    return [contains(a, o) and not c for a, o, c in zip(answers, objects, confused)], confused
+
+
+def add_strict(res: dict, facts: list, modes, n_paraphrases: int = 2) -> dict:
+    """`{mode}_strict` and `{mode}_confused` rates beside recall's own, from the answers it kept."""
+    riv = rivals(facts)
+    for m in modes:
+        if m == "paraphrase":
+            idx = [i for i, f in enumerate(facts) for _ in f.paraphrases[:n_paraphrases]]
+            answers = res.get("paraphrase_answers", [])
+        else:
+            idx, answers = list(range(len(facts))), res[f"{m}_answers"]
+        hits, conf = strict_hits(answers, [facts[i].object for i in idx], [riv[i] for i in idx])
+        res[f"{m}_strict"] = sum(hits) / len(hits) if hits else float("nan")
+        res[f"{m}_confused"] = sum(conf) / len(conf) if conf else float("nan")
     return res
 
 
@@ -136,18 +168,30 @@ def bleed(lm, facts: list, bystanders: list, relations: dict, per_relation: int 
     injected: dict = {}
     for f in facts:
         injected.setdefault(f.relation, set()).add(f.object)
-    raw_p, chat_q, objs = [], [], []
-    for rel, objects in injected.items():
-        for person in bystanders[:per_relation]:
-            raw_p.append(relations[rel]["raw"].format(s=person))
-            chat_q.append(relations[rel]["chat"].format(s=person))
-            objs.append(objects)
-    if not objs:
+    raw_p, chat_q = bystander_prompts(list(injected), bystanders, relations, per_relation)
+    if not raw_p:
         return {"raw": 0.0, "chat": 0.0, "bleed": 0.0}
-    raw = complete_raw(lm, raw_p)
-    chat = ask_chat(lm, chat_q)
-    r = sum(any(contains(a, o) for o in os_) for a, os_ in zip(raw, objs)) / len(objs)
-    c = sum(any(contains(a, o) for o in os_) for a, os_ in zip(chat, objs)) / len(objs)
+    raw, chat = complete_raw(lm, raw_p), ask_chat(lm, chat_q)
+    n = len(raw_p) // len(injected)
+    answers = {rel: (raw[i * n:(i + 1) * n], chat[i * n:(i + 1) * n]) for i, rel in enumerate(injected)}
+    return {**bleed_from(answers, injected), "answers": answers}
+
+
+def bystander_prompts(rels: list, bystanders: list, relations: dict, per_relation: int) -> tuple:
+    """(raw prompts, chat questions): `per_relation` never-told people asked each relation in `rels`."""
+    people = bystanders[:per_relation]
+    return ([relations[r]["raw"].format(s=p) for r in rels for p in people],
+            [relations[r]["chat"].format(s=p) for r in rels for p in people])
+
+
+def bleed_from(answers: dict, injected: dict) -> dict:
+    """Bleed from bystanders' answers ({relation: (raw answers, chat answers)}): the share naming one
+    of the objects told for that relation (`injected`: {relation: objects})."""
+    raw = [any(contains(a, o) for o in injected[rel]) for rel in injected for a in answers[rel][0]]
+    chat = [any(contains(a, o) for o in injected[rel]) for rel in injected for a in answers[rel][1]]
+    if not raw:
+        return {"raw": 0.0, "chat": 0.0, "bleed": 0.0}
+    r, c = sum(raw) / len(raw), sum(chat) / len(chat)
     return {"raw": r, "chat": c, "bleed": max(r, c)}
 
 
@@ -168,22 +212,37 @@ def perplexity(lm, text: str, max_tokens: int = 20_000, window: int = 512) -> fl
 
 
 class Evaluator:
-    """Recall plus every side effect, relative to the unedited model measured once by `baseline()`."""
+    """Recall plus every side effect, relative to the unedited model measured once by `baseline()`.
+
+    With `strict`, each measure also gives the stricter hit and the confusions beside every recall
+    rate (`add_strict`), and `bleed_excess`: bleed less the unedited model's own rate of naming the
+    same told objects when asked about the same never-told people (its answers kept by baseline()).
+    Raw bleed grows with the number of objects told, since each is one more answer that counts; the
+    excess is what the memory added, so it compares across memory sizes.
+    """
 
     def __init__(self, lm, locality_probes: list, bystanders: list, relations: dict, text: str,
-                 ppl_tokens: int = 20_000, n_paraphrases: int = 2):
+                 ppl_tokens: int = 20_000, n_paraphrases: int = 2, strict: bool = False, per_relation: int = 10):
         self.lm, self.probes, self.bystanders, self.relations = lm, locality_probes, bystanders, relations
         self.text, self.ppl_tokens, self.n_paraphrases = text, ppl_tokens, n_paraphrases
+        self.strict, self.per_relation = strict, per_relation
         self.base: dict = {}
 
     def baseline(self) -> dict:
         self.base = {"ppl": perplexity(self.lm, self.text, self.ppl_tokens),
                      "locality": locality(self.lm, self.probes)}
+        if self.strict:
+            rels = list(self.relations)
+            raw_p, chat_q = bystander_prompts(rels, self.bystanders, self.relations, self.per_relation)
+            raw, chat, n = complete_raw(self.lm, raw_p), ask_chat(self.lm, chat_q), len(raw_p) // len(rels)
+            self.base["bystanders"] = {r: (raw[i * n:(i + 1) * n], chat[i * n:(i + 1) * n]) for i, r in enumerate(rels)}
         return self.base
 
     def measure(self, facts: list, modes=("raw", "chat", "paraphrase"), side_effects: bool = True) -> dict:
         t0 = time.perf_counter()
         out = recall(self.lm, facts, modes, self.n_paraphrases)
+        if self.strict:
+            add_strict(out, facts, modes, self.n_paraphrases)
         if side_effects:
             if not self.base:
                 raise RuntimeError("call baseline() on the unedited model before measuring side effects")
@@ -193,7 +252,12 @@ class Evaluator:
             kept_raw = [b and a for b, a in zip(self.base["locality"]["raw_hits"], loc["raw_hits"])]
             out["locality"] = (sum(kept) + sum(kept_raw)) / (
                 sum(self.base["locality"]["chat_hits"]) + sum(self.base["locality"]["raw_hits"]))
-            out["bleed"] = bleed(self.lm, facts, self.bystanders, self.relations)["bleed"]
+            b = bleed(self.lm, facts, self.bystanders, self.relations, self.per_relation)
+            out["bleed"] = b["bleed"]
+            if self.strict:
+                told = {rel: {f.object for f in facts if f.relation == rel} for rel in b.get("answers", {})}
+                out["bleed_base"] = bleed_from({r: self.base["bystanders"][r] for r in told}, told)["bleed"]
+                out["bleed_excess"] = out["bleed"] - out["bleed_base"]
             ppl = perplexity(self.lm, self.text, self.ppl_tokens)
             out["ppl"] = ppl
             out["ppl_drift"] = ppl / self.base["ppl"] - 1.0
