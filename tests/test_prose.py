@@ -202,3 +202,26 @@ def test_readme_comparison_table_is_notebook_03s_json():
     json_rows = results("03_dual_system")["compare"]
     assert [r["after 3 nights"] for r in rows] == [r["arm"] for r in json_rows]
     check(rows, json_rows, {k: v for k, v in DUAL.items() if k in head})
+
+
+FIELD = {"efficacy": ("efficacy", two), "generalisation": ("generalisation", two),
+         "specificity": ("specificity", two), "raw": ("raw", two), "chat": ("chat", two),
+         "paraphrase": ("paraphrase", two), "drift": ("ppl_drift", pct),
+         "s/edit": ("seconds_per_edit", lambda x: f"{x:.1f}")}
+
+
+@pytest.mark.parametrize("name", ["counterfact_100_sequential", "zsre_50_sequential"])
+def test_readme_field_tables_are_their_json(name):
+    """The README's CounterFact and zsRE tables, row by row: the unedited model, then each arm's
+    checkpoints, as data/results/field_edits/NAME.json holds them."""
+    res = results(f"field_edits/{name}")
+    label = {"counterfact": "CounterFact", "zsre": "zsRE"}[res["kind"]]
+    table = next(t for t in readme_tables("## Against the field's benchmarks") if t[0][0] == label)
+    rows = [dict(zip(table[0], r)) for r in table[1:]]
+    assert rows[0][label] == "unedited"
+    for col, (key, fmt) in FIELD.items():
+        if col not in ("drift", "s/edit"):
+            assert rows[0][col] == ("n/a" if res["unedited"][key] != res["unedited"][key] else two(res["unedited"][key]))
+    body = [{k: (v if v == v else float("nan")) for k, v in r.items()} for r in res["rows"]]
+    assert [(r[label], r["edits"]) for r in rows[1:]] == [(r["arm"], str(r["edits"])) for r in body]
+    check(rows[1:], body, {c: (k, lambda x, fmt=fmt: "n/a" if x != x else fmt(x)) for c, (k, fmt) in FIELD.items()})
