@@ -12,19 +12,29 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def parse_tables(lines: list, notes: bool = False) -> list:
+    """The markdown tables among `lines`, each a list of rows of cells (the separator row left out).
+    Cells split at unescaped bars; with `notes`, a note in brackets after a value is dropped (the
+    README's "0 (learns at night)" is the value 0)."""
+    tables, cur = [], []
+    for ln in lines + [""]:
+        if ln.startswith("|"):
+            row = [c.strip() for c in re.split(r"(?<!\\)\|", ln.strip().strip("|"))]
+            if notes:
+                row = [re.sub(r" \(.*\)$", "", c) for c in row]
+            if not set("".join(row)) <= set("-: "):
+                cur.append(row)
+        elif cur:
+            tables.append(cur)
+            cur = []
+    return tables
+
+
 def found_tables(notebook: str) -> list:
     """Every markdown table after "## What we found" in a jupytext source: a list of row dicts each."""
     text = (ROOT / "notebooks" / f"{notebook}.py").read_text()
     lines = [ln[2:] if ln.startswith("# ") else "" for ln in text.split("## What we found", 1)[1].splitlines()]
-    tables, cur = [], []
-    for ln in lines + [""]:
-        if ln.startswith("|"):
-            cur.append([c.strip() for c in ln.strip().strip("|").split("|")])
-        elif cur:
-            head, rows = cur[0], [r for r in cur[1:] if not set("".join(r)) <= set("-: ")]
-            tables.append([dict(zip(head, r)) for r in rows])
-            cur = []
-    return tables
+    return [[dict(zip(t[0], r)) for r in t[1:]] for t in parse_tables(lines)]
 
 
 def two(x) -> str:
@@ -170,17 +180,7 @@ def test_a_moved_number_in_a_sentence_fails():
 def readme_tables(heading: str) -> list:
     """The markdown tables of the README section that starts with `heading`, as lists of cell rows."""
     text = (ROOT / "README.md").read_text().split(heading, 1)[1].split("\n## ", 1)[0]
-    tables, cur = [], []
-    for ln in text.splitlines() + [""]:
-        if ln.startswith("|"):
-            # cells split at unescaped bars; a note in brackets after a value is the prose's own
-            row = [re.sub(r" \(.*\)$", "", c.strip()) for c in re.split(r"(?<!\\)\|", ln.strip().strip("|"))]
-            if not set("".join(row)) <= set("-: "):
-                cur.append(row)
-        elif cur:
-            tables.append(cur)
-            cur = []
-    return tables
+    return parse_tables(text.splitlines(), notes=True)
 
 
 def test_readme_capacity_table_is_its_json():

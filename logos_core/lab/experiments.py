@@ -247,7 +247,8 @@ def alignment_tax(machine, facts: list, cycles: int, ev=None) -> list:
 def lifelong(machine, facts: list, ev, days: int, cycles_per_night: int = 1, on_row=None) -> list:
     """The "unbounded lifetime" claim: `facts` told in equal shares over `days` (wake), each day ending
     with `cycles_per_night` sleep cycles. After each night: chat, raw and paraphrase recall of *every
-    fact ever told* (strict and confused beside them where `ev` is strict), locality, bleed and perplexity drift, the share at stage 3, the MEMIT edits still held."""
+    fact ever told* (strict and confused beside them where `ev` is strict), locality, bleed and
+    perplexity drift, the share at stage 3, the MEMIT edits still held."""
     rows, told = [], []
     per = -(-len(facts) // days)
     for d in range(days):

@@ -39,11 +39,8 @@ def unedited(lm, cases: list, ppl_tokens: int = 4096) -> dict:
     neighbours are measured against."""
     nb = S.neighbour_answers(lm, cases)
     return {"neighbour_answers": nb, "ppl": E.perplexity(lm, heldout_text(), ppl_tokens), "ppl_tokens": ppl_tokens,
-            "scores": {**S.teacher_forced(lm, cases), **_public(S.generated(lm, cases, nb))}}
-
-
-def _public(g: dict) -> dict:
-    return {k: v for k, v in g.items() if k != "misses_raw"}
+            "scores": {**S.teacher_forced(lm, cases),
+                       **{k: v for k, v in S.generated(lm, cases, nb, now=nb).items() if k != "misses_raw"}}}
 
 
 def score(lm, cases: list, base: dict) -> dict:
@@ -69,7 +66,7 @@ def edit_and_score(lm, hp, stats, cases: list, base: dict, arm: str = "nullspace
     def after(n):
         clock["edit"] += time.perf_counter() - clock["t"]
         bar.update(n - bar.n)
-        if n in marks or any(n > m > n - batch for m in marks):
+        if any(n - batch < m <= n for m in marks):      # a mark reached by the edit just written
             row = {**score(lm, cases[:n], base), "arm": arm, "batch": batch, "seconds_per_edit": clock["edit"] / n}
             rows.append(row)
             if on_row:

@@ -168,20 +168,19 @@ def bleed(lm, facts: list, bystanders: list, relations: dict, per_relation: int 
     injected: dict = {}
     for f in facts:
         injected.setdefault(f.relation, set()).add(f.object)
-    raw_p, chat_q = bystander_prompts(list(injected), bystanders, relations, per_relation)
-    if not raw_p:
+    if not injected or not bystanders[:per_relation]:
         return {"raw": 0.0, "chat": 0.0, "bleed": 0.0}
-    raw, chat = complete_raw(lm, raw_p), ask_chat(lm, chat_q)
-    n = len(raw_p) // len(injected)
-    answers = {rel: (raw[i * n:(i + 1) * n], chat[i * n:(i + 1) * n]) for i, rel in enumerate(injected)}
+    answers = bystander_answers(lm, list(injected), bystanders, relations, per_relation)
     return {**bleed_from(answers, injected), "answers": answers}
 
 
-def bystander_prompts(rels: list, bystanders: list, relations: dict, per_relation: int) -> tuple:
-    """(raw prompts, chat questions): `per_relation` never-told people asked each relation in `rels`."""
+def bystander_answers(lm, rels: list, bystanders: list, relations: dict, per_relation: int) -> dict:
+    """{relation: (raw answers, chat answers)} of `per_relation` never-told people asked each of `rels`."""
     people = bystanders[:per_relation]
-    return ([relations[r]["raw"].format(s=p) for r in rels for p in people],
-            [relations[r]["chat"].format(s=p) for r in rels for p in people])
+    raw = complete_raw(lm, [relations[r]["raw"].format(s=p) for r in rels for p in people])
+    chat = ask_chat(lm, [relations[r]["chat"].format(s=p) for r in rels for p in people])
+    n = len(people)
+    return {r: (raw[i * n:(i + 1) * n], chat[i * n:(i + 1) * n]) for i, r in enumerate(rels)}
 
 
 def bleed_from(answers: dict, injected: dict) -> dict:
@@ -232,10 +231,8 @@ class Evaluator:
         self.base = {"ppl": perplexity(self.lm, self.text, self.ppl_tokens),
                      "locality": locality(self.lm, self.probes)}
         if self.strict:
-            rels = list(self.relations)
-            raw_p, chat_q = bystander_prompts(rels, self.bystanders, self.relations, self.per_relation)
-            raw, chat, n = complete_raw(self.lm, raw_p), ask_chat(self.lm, chat_q), len(raw_p) // len(rels)
-            self.base["bystanders"] = {r: (raw[i * n:(i + 1) * n], chat[i * n:(i + 1) * n]) for i, r in enumerate(rels)}
+            self.base["bystanders"] = bystander_answers(self.lm, list(self.relations), self.bystanders,
+                                                        self.relations, self.per_relation)
         return self.base
 
     def measure(self, facts: list, modes=("raw", "chat", "paraphrase"), side_effects: bool = True) -> dict:

@@ -54,10 +54,13 @@ def _need(rec: dict, where: str, *keys) -> list:
     return [rec[k] for k in keys]
 
 
-def _fact(subject: str, prompt: str, new: str, question: str, where: str) -> Fact:
+def _fact(subject: str, prompt: str, new: str, where: str) -> Fact:
+    """The request as the machine's Fact; a question (zsRE) is its own chat question, a sentence start
+    (CounterFact) is asked to be completed."""
     if subject not in prompt:
         raise LogosError(f"{where}: the subject {subject!r} is not in the prompt {prompt!r}")
     prompt = prompt.rstrip()
+    question = prompt if prompt.endswith("?") else CHAT_FRAME.format(prompt=prompt)
     return Fact(subject=subject, relation=prompt.replace(subject, "{}", 1), object=new.strip(),
                 statement=f"{prompt} {new.strip()}.", raw_prompt=prompt, chat_question=question)
 
@@ -73,11 +76,10 @@ def from_rome(rec: dict, where: str) -> Case:
     prompt = tmpl.replace("{}", subject, 1)
     new, true = _str(new), _str(true)
     kind = "zsre" if prompt.rstrip().endswith("?") else "counterfact"
-    question = prompt if kind == "zsre" else CHAT_FRAME.format(prompt=prompt)
     nbs = []
     for n in rec.get("neighborhood_prompts", []):
         nbs.append((n["prompt"], n["target"]) if isinstance(n, dict) else (n, true))
-    return Case(_fact(subject, prompt, new, question, where), true, tuple(rec.get("paraphrase_prompts", [])),
+    return Case(_fact(subject, prompt, new, where), true, tuple(rec.get("paraphrase_prompts", [])),
                 tuple(nbs), kind, str(rec.get("case_id", where)))
 
 
@@ -85,7 +87,7 @@ def from_easyedit(rec: dict, where: str) -> Case:
     prompt, subject, new, true, para, loc, loc_ans = _need(
         rec, where, "prompt", "subject", "target_new", "ground_truth", "rephrase_prompt", "locality_prompt",
         "locality_ground_truth")
-    return Case(_fact(subject, prompt, new, CHAT_FRAME.format(prompt=prompt.rstrip()), where), true, (para,),
+    return Case(_fact(subject, prompt, new, where), true, (para,),
                 ((loc, loc_ans),), "counterfact", str(rec.get("case_id", where)))
 
 
@@ -93,7 +95,7 @@ def from_zsre(rec: dict, where: str) -> Case:
     subject, src, alt, para, loc, loc_ans = _need(rec, where, "subject", "src", "alt", "rephrase", "loc", "loc_ans")
     true = (rec.get("answers") or [""])[0]
     # The neighbour as ROME scores it: the Natural Questions prompt, a question mark, then its answer.
-    return Case(_fact(subject, src, alt, src, where), true, (para,), ((loc + "?", loc_ans),), "zsre", where)
+    return Case(_fact(subject, src, alt, where), true, (para,), ((loc + "?", loc_ans),), "zsre", where)
 
 
 # The fields that tell the formats apart; the rest of each format's fields are then required by name.

@@ -81,18 +81,19 @@ def neighbour_answers(lm, cases: list) -> list:
     return E.complete_raw(lm, [p for c in cases for p, _ in c.neighbours])
 
 
-def generated(lm, cases: list, base_neighbours: list) -> dict:
+def generated(lm, cases: list, base_neighbours: list, now: list | None = None) -> dict:
     """Recall of the new object by greedy generation: raw completion of the prompt, the chat question,
     raw completion of each paraphrase; and of the neighbours the unedited model completed with their
     own answer (`base_neighbours`: neighbour_answers before any edit), the share it still does, and the
-    share of all neighbours that now say the edit's new object."""
+    share of all neighbours that now say the edit's new object. `now`: the neighbours' completions
+    where they are already known (on the unedited model, `base_neighbours` themselves)."""
     facts = [c.fact for c in cases]
     raw = E.complete_raw(lm, [f.raw_prompt for f in facts])
     chat = E.ask_chat(lm, [f.chat_question for f in facts])
     para = [(c, p) for c in cases for p in c.paraphrases]
     para_ans = E.complete_raw(lm, [p for _, p in para])
     nbs = [(c, a) for c in cases for _, a in c.neighbours]
-    now = neighbour_answers(lm, cases)
+    now = neighbour_answers(lm, cases) if now is None else now
     known = [i for i, (_, a) in enumerate(nbs) if E.contains(base_neighbours[i], a)]
     return {"raw": _mean([E.contains(a, f.object) for a, f in zip(raw, facts)]),
             "chat": _mean([E.contains(a, f.object) for a, f in zip(chat, facts)]),
