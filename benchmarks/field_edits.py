@@ -25,7 +25,7 @@ from logos_core.measure.requests import load_cases
 from logos_core.wake.stats import layer_stats
 
 SHOW = ("edits", "efficacy", "generalisation", "specificity", "raw", "chat", "paraphrase", "neighbours_kept",
-        "neighbours_say_new", "ppl_drift", "seconds_per_edit")
+        "neighbours_say_new", "ppl_drift", "seconds_per_edit", "rolled_back", "cycle_ppl_drift")
 
 
 def line(r: dict) -> str:

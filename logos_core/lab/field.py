@@ -14,6 +14,7 @@ exactly.
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 from tqdm import tqdm
 
@@ -82,7 +83,8 @@ def edit_and_score(lm, hp, stats, cases: list, base: dict, arm: str = "nullspace
 
 def logos_loop(machine, cases: list, base: dict, cycles: int = 1, marks=CHECKPOINTS, on_row=None) -> list:
     """The machine's wake on the cases' facts one at a time (scored at each checkpoint), then `cycles`
-    sleep cycles, scored after each with every edit at the scale the cycle left it."""
+    sleep cycles, scored after each with every edit at the scale the cycle left it (and whether the
+    cycle was rolled back, with the drift that decided it)."""
     marks = set(checkpoints(len(cases), marks))
     rows, clock = [], {"edit": 0.0}
     bar = tqdm(total=len(cases), desc="logos wake", unit="fact")
@@ -103,5 +105,8 @@ def logos_loop(machine, cases: list, base: dict, cycles: int = 1, marks=CHECKPOI
     bar.close()
     for log in machine.sleep(cycles, progress=True):
         emit({**score(machine.lm, cases, base), "arm": "logos", "phase": f"sleep {log['cycle']}", "batch": 1,
-              "seconds_per_edit": clock["edit"] / len(cases), "sleep_seconds": log["seconds"]})
+              "seconds_per_edit": clock["edit"] / len(cases), "sleep_seconds": log["seconds"],
+              # a cycle whose drift passed the machine's limit is rolled back: the model as before it
+              "rolled_back": log["rolled_back"], "cycle_ppl_drift": log.get("ppl_drift"),
+              "facts_at_stage": dict(Counter(log.get("stages", {}).values()))})
     return rows
