@@ -8,7 +8,8 @@ grammar, the calendar, elements by symbol, sums, fiction, famous people, shapes,
 answer is a word sequence of anything the model is trained on or tuned against: the tuning probes,
 the knowledge replay, the unrelated replay prompts and the birth model's answers to them, the
 contrast people and the training questions, and the fact bank (people, objects, statements).
-Of the rest, only those the unedited model answers right both raw and in chat are kept. No setting
+Of the rest, those the unedited model answers right raw, in chat or both are kept (the 135M model
+knows few facts both ways); locality counts each probe in each mode it answered right at birth. No setting
 is chosen on this split; it is only reported.
 """
 import json
@@ -142,6 +143,72 @@ PEOPLE = [
     ("The civil rights leader who said I have a dream was Martin Luther", "Who gave the I Have a Dream speech?", "King", "I have a dream"),
 ]
 
+# A famous person's first name and what they are known for; the answer is the surname.
+FAMOUS = """Nikola:Tesla:the_inventor_of_alternating_current_systems Galileo:Galilei:the_astronomer_who_used_an_early_telescope
+Alan:Turing:the_British_codebreaker_and_computer_pioneer Stephen:Hawking:the_physicist_who_studied_black_holes
+Niels:Bohr:the_Danish_physicist_of_the_atom Max:Planck:the_father_of_quantum_theory
+Louis:Pasteur:the_French_chemist_of_pasteurisation Gregor:Mendel:the_father_of_genetics
+Johannes:Kepler:the_astronomer_of_planetary_motion Nicolaus:Copernicus:the_astronomer_who_put_the_Sun_at_the_centre
+Michael:Faraday:the_scientist_of_electromagnetism Ada:Lovelace:the_first_computer_programmer
+Edwin:Hubble:the_astronomer_of_the_expanding_universe Richard:Feynman:the_American_physicist_of_quantum_electrodynamics
+Enrico:Fermi:the_builder_of_the_first_nuclear_reactor Robert:Oppenheimer:the_director_of_the_Manhattan_Project
+Charles:Babbage:the_inventor_of_the_difference_engine Carl:Sagan:the_astronomer_who_presented_Cosmos
+Winston:Churchill:the_British_prime_minister_in_the_Second_World_War Napoleon:Bonaparte:the_French_emperor
+Julius:Caesar:the_Roman_general_and_dictator Nelson:Mandela:the_first_black_president_of_South_Africa
+Mahatma:Gandhi:the_leader_of_Indian_independence Franklin:Roosevelt:the_American_president_of_the_New_Deal
+John:Kennedy:the_American_president_killed_in_Dallas_in_1963 Genghis:Khan:the_founder_of_the_Mongol_Empire
+Alexander:Great:the_Macedonian_king_who_conquered_Persia Joan:Arc:the_French_heroine_burned_in_1431
+Christopher:Columbus:the_explorer_who_sailed_in_1492 Ferdinand:Magellan:the_leader_of_the_first_voyage_around_the_world
+Marco:Polo:the_Venetian_traveller_to_China Vasco:Gama:the_Portuguese_explorer_who_reached_India_by_sea
+Wolfgang:Mozart:the_child_prodigy_composer_from_Salzburg Ludwig:Beethoven:the_deaf_composer_of_nine_symphonies
+Johann:Bach:the_German_baroque_composer Frederic:Chopin:the_Polish_composer_of_piano_music
+Pablo:Picasso:the_Spanish_painter_of_cubism Vincent:Gogh:the_Dutch_painter_who_cut_off_his_ear
+Claude:Monet:the_French_impressionist_painter Salvador:Dali:the_Spanish_surrealist_painter
+Andy:Warhol:the_American_pop_artist Frida:Kahlo:the_Mexican_painter_of_self_portraits
+Ernest:Hemingway:the_American_writer_of_The_Old_Man_and_the_Sea Edgar:Poe:the_American_writer_of_The_Raven
+Agatha:Christie:the_English_writer_of_detective_novels Victor:Hugo:the_French_writer_of_Les_Miserables
+Franz:Kafka:the_writer_of_The_Metamorphosis Oscar:Wilde:the_Irish_writer_of_The_Picture_of_Dorian_Gray
+Muhammad:Ali:the_boxer_who_said_he_was_the_greatest Cristiano:Ronaldo:the_Portuguese_footballer
+Lionel:Messi:the_Argentine_footballer Roger:Federer:the_Swiss_tennis_champion
+Babe:Ruth:the_baseball_home_run_hitter Michael:Phelps:the_American_swimmer_with_the_most_Olympic_gold_medals
+Charlie:Chaplin:the_silent_film_comedian Marilyn:Monroe:the_American_film_star_of_the_1950s
+Walt:Whitman:the_American_poet_of_Leaves_of_Grass Bob:Marley:the_Jamaican_reggae_singer
+Steve:Jobs:the_co-founder_of_Apple Larry:Page:the_co-founder_of_Google Sigmund:Freud:
+Neil:Armstrong: Buzz:Aldrin:the_second_man_on_the_Moon Yuri:Gagarin:the_first_man_in_space
+Amelia:Earhart:the_aviator_who_flew_alone_across_the_Atlantic Florence:Nightingale:the_nurse_of_the_Crimean_War
+Thomas:Jefferson:the_author_of_the_Declaration_of_Independence Benjamin:Franklin:the_American_who_flew_a_kite_in_a_storm
+Karl:Marx: Adolf:Hitler:the_dictator_of_Nazi_Germany Joseph:Stalin:the_Soviet_dictator
+Vladimir:Lenin:the_leader_of_the_Russian_Revolution Fidel:Castro:the_Cuban_revolutionary_leader
+Elvis:Presley:the_king_of_rock_and_roll Freddie:Mercury: Jimi:Hendrix:the_rock_guitarist_of_Purple_Haze
+Leonardo:DiCaprio:the_actor_of_Titanic Tom:Hanks:the_actor_of_Forrest_Gump
+Steven:Spielberg:the_director_of_Jaws Alfred:Hitchcock:the_director_of_Psycho
+Stanley:Kubrick:the_director_of_2001_A_Space_Odyssey George:Lucas:the_creator_of_Star_Wars
+Bill:Clinton:the_42nd_president_of_the_United_States Barack:Obama:the_first_African_American_president
+Margaret:Thatcher:the_first_female_British_prime_minister Angela:Merkel:the_German_chancellor_from_2005_to_2021
+Martin:Luther:the_monk_who_started_the_Reformation Rosa:Parks:the_woman_who_refused_to_give_up_her_bus_seat
+Anne:Frank:the_girl_who_wrote_a_diary_in_hiding Helen:Keller:the_deaf_and_blind_author
+Harriet:Tubman:the_leader_of_the_Underground_Railroad Warren:Buffett:the_investor_called_the_Oracle_of_Omaha
+Henry:Ford:the_maker_of_the_Model_T Diego:Maradona:the_footballer_of_the_Hand_of_God
+Rafael:Nadal:the_Spanish_tennis_champion_on_clay Novak:Djokovic:the_Serbian_tennis_champion
+Kobe:Bryant:the_basketball_star_called_the_Black_Mamba Wayne:Gretzky:the_ice_hockey_player_called_the_Great_One
+Simone:Biles:the_American_gymnast_with_the_most_world_titles Taylor:Swift:the_American_pop_singer_of_Shake_It_Off
+Frank:Sinatra:the_singer_of_My_Way Whitney:Houston:the_singer_of_I_Will_Always_Love_You
+Kurt:Cobain:the_singer_of_Nirvana Paul:McCartney:the_bass_player_of_the_Beatles
+Elton:John:the_singer_of_Rocket_Man David:Bowie:the_singer_of_Space_Oddity
+William:Wordsworth:the_poet_of_the_daffodils Emily:Dickinson:the_American_poet_of_Amherst
+Charlotte:Bronte:the_author_of_Jane_Eyre Lewis:Carroll:the_author_of_Alice_in_Wonderland
+Roald:Dahl:the_author_of_Charlie_and_the_Chocolate_Factory Dante:Alighieri:the_poet_of_the_Divine_Comedy
+Immanuel:Kant:the_German_philosopher_of_the_Critique_of_Pure_Reason Friedrich:Nietzsche:the_philosopher_who_said_God_is_dead
+Rene:Descartes:the_philosopher_who_said_I_think_therefore_I_am Adam:Smith:the_economist_of_The_Wealth_of_Nations
+Jane:Goodall:the_scientist_who_studied_chimpanzees Jacques:Cousteau:the_French_undersea_explorer
+Edmund:Hillary:the_New_Zealand_mountaineer_of_1953 Roald:Amundsen:the_first_explorer_to_reach_the_South_Pole
+James:Cook:the_British_navigator_of_the_Endeavour Hernan:Cortes:the_Spanish_conqueror_of_the_Aztecs
+Ivan:Pavlov:the_scientist_of_the_salivating_dogs Samuel:Morse:the_inventor_of_the_telegraph_code
+Linus:Torvalds:the_creator_of_Linux Sergey:Brin:the_other_co-founder_of_Google
+Grace:Hopper:the_computer_scientist_of_COBOL Antoine:Lavoisier:the_French_chemist_who_named_oxygen
+Erwin:Schrodinger:the_physicist_with_the_cat_in_a_box Werner:Heisenberg:the_physicist_of_the_uncertainty_principle
+Rosalind:Franklin:the_scientist_whose_X-ray_photograph_showed_DNA Isaac:Asimov:the_science_fiction_writer_of_I_Robot Jules:Verne:the_writer_of_Twenty_Thousand_Leagues_Under_the_Sea"""
+
 ARITHMETIC = [(3, 4), (5, 6), (7, 2), (9, 1), (6, 6), (8, 5), (10, 10), (4, 9), (20, 30), (15, 5)]
 
 
@@ -194,6 +261,12 @@ def candidates():
         add(f"The colour of a ripe {x} is" if x in ("banana", "tomato", "pumpkin") else f"The colour of {x} is",
             f"What colour is a ripe {x}?" if x in ("banana", "tomato", "pumpkin") else f"What colour is {x}?",
             a, x, "colour")
+    for line in FAMOUS.split():
+        first, last, known = line.split(":")
+        if not known:
+            continue
+        known = known.replace("_", " ")
+        add(f"{known[0].upper()}{known[1:]} was {first}", f"Who was {known}?", last, f"{first} {last}", "famous")
     for raw, chat, a, e in FICTION:
         add(raw, chat, a, e, "fiction")
     for raw, chat, a, e in PEOPLE:
@@ -254,7 +327,7 @@ def main():
     cands = candidates()
     free = [c for c in cands if not overlaps(c, used, objects)]
     loc = E.locality(lm, [Probe(**c) for c in free])
-    kept = [c for c, r, h in zip(free, loc["raw_hits"], loc["chat_hits"]) if r and h]
+    kept = [c for c, r, h in zip(free, loc["raw_hits"], loc["chat_hits"]) if r or h]
     out = {"model": "135m", "split": "held-out: never used to choose a setting", "candidates": len(cands),
            "disjoint": len(free), "licence": "facts of common knowledge, written for this repository (CC0)",
            "replay_answers": replay_answers, "probes": kept}

@@ -17,7 +17,7 @@ import torch
 from ..base.hparams import load_hparams
 from ..base.models import load_model
 from ..measure.evaluate import Evaluator, recall, summary
-from ..measure.facts import heldout_text, load_locality
+from ..measure.facts import heldout_text, load_locality, load_locality_heldout
 from ..memory.config import MachineConfig
 from ..memory.machine import LogosMachine
 from ..wake.contexts import Request
@@ -27,16 +27,16 @@ from ..wake.memit import apply_memit
 
 def fresh_machine(model: str, device, bank, *, hparams: dict | None = None, lr: float | None = None,
                   epochs: int | None = None, seed: int = 0, ppl_tokens: int = 4096, n_locality: int = 0,
-                  lora: dict | None = None, strict: bool = False, **cfg):
+                  lora: dict | None = None, strict: bool = False, heldout: bool = False, **cfg):
     """A freshly loaded base model, an Evaluator whose baseline is taken on it, and a LogosMachine on it.
 
     Every notebook arm starts this way: consolidation fuses adapters into the weights, so two arms
     never share a model. `hparams` overrides the model's MEMIT hyperparameters, `lora` the machine's
     LoRA settings (lr and epochs may also come on their own; None keeps the machine's), and `cfg` any
-    other MachineConfig field; `strict` is the Evaluator's.
+    other MachineConfig field; `strict` and `heldout` are the evaluator's.
     """
     lm = load_model(model, device=device)
-    ev = evaluator(lm, bank, ppl_tokens, n_locality, strict)
+    ev = evaluator(lm, bank, ppl_tokens, n_locality, strict, heldout)
     given = {k: v for k, v in (("lr", lr), ("epochs", epochs), ("seed", seed)) if v is not None}
     given.update({k: (tuple(v) if isinstance(v, list) else v) for k, v in (lora or {}).items()})
     lora_cfg = dataclasses.replace(MachineConfig().lora, **given)
@@ -95,11 +95,13 @@ def wake_quality(lm, hp, stats, ev, facts: list, *, batch: bool = False, project
             book.remove(eid)
 
 
-def evaluator(lm, bank, ppl_tokens: int = 4096, n_locality: int = 0, strict: bool = False):
+def evaluator(lm, bank, ppl_tokens: int = 4096, n_locality: int = 0, strict: bool = False,
+              heldout: bool = False):
     """The measuring stick on `lm`, its baseline (perplexity, locality) taken now, before any memory;
-    `strict` adds the stricter hit, confusions and bleed over the unedited rate (Evaluator)."""
+    `strict` adds the stricter hit, confusions and bleed over the unedited rate, `heldout` locality on
+    the held-out split beside the tuning one (Evaluator)."""
     ev = Evaluator(lm, load_locality()[:n_locality or None], bank.bystanders, bank.relations, heldout_text(),
-                   ppl_tokens=ppl_tokens, strict=strict)
+                   ppl_tokens=ppl_tokens, strict=strict, heldout_probes=load_locality_heldout() if heldout else ())
     ev.baseline()
     return ev
 
@@ -247,7 +249,8 @@ def alignment_tax(machine, facts: list, cycles: int, ev=None) -> list:
 def lifelong(machine, facts: list, ev, days: int, cycles_per_night: int = 1, on_row=None) -> list:
     """The "unbounded lifetime" claim: `facts` told in equal shares over `days` (wake), each day ending
     with `cycles_per_night` sleep cycles. After each night: chat, raw and paraphrase recall of *every
-    fact ever told* (strict and confused beside them where `ev` is strict), locality, bleed and
+    fact ever told* (strict and confused beside them where `ev` is strict), locality (both splits
+    where `ev` has the held-out one), bleed and
     perplexity drift, the share at stage 3, the MEMIT edits still held."""
     rows, told = [], []
     per = -(-len(facts) // days)

@@ -21,7 +21,8 @@ import seaborn as sns  # noqa: E402
 
 sns.set_theme(context="notebook", style="whitegrid")
 METRIC_LABELS = {"raw": "raw recall", "chat": "chat recall", "paraphrase": "paraphrase recall",
-                 "locality": "locality", "ppl_drift": "perplexity drift", "bleed": "bleed"}
+                 "locality": "locality", "locality_heldout": "locality (held-out)", "ppl_drift": "perplexity drift",
+                 "bleed": "bleed", "bleed_excess": "bleed over unedited", "chat_confused": "chat confusions"}
 
 
 def _save(fig, out_dir: Path, name: str) -> Path:
@@ -196,9 +197,10 @@ def draw_lifelong(payload: dict, out_dir, name: str = "lifelong") -> list:
     """The lifelong run: recall of every fact ever told and the side effects, night by night."""
     df = pd.DataFrame(payload["results"]["rows"])
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    _metric_lines(axes[0], df, "day", ["chat", "raw", "locality"], "Every fact ever told, after each night", "day")
+    _metric_lines(axes[0], df, "day", ["chat", "raw", "paraphrase", "locality", "locality_heldout"],
+                  "Every fact ever told, after each night", "day")
     axes[0].axhline(0.95, ls=":", c="0.5")
-    _metric_lines(axes[1], df, "day", ["ppl_drift", "bleed"], "Side effects", "day")
+    _metric_lines(axes[1], df, "day", ["ppl_drift", "bleed", "bleed_excess", "chat_confused"], "Side effects", "day")
     axes[1].axhline(0.10, ls=":", c="0.5")
     axes[1].set_ylim(auto=True)
     return [_save(fig, Path(out_dir), name)]

@@ -159,6 +159,13 @@ def locality(lm, probes: list) -> dict:
             "both": sum(a and b for a, b in zip(rh, ch)) / len(rh), "raw_hits": rh, "chat_hits": ch}
 
 
+def kept_share(before: dict, now: dict) -> float:
+    """Locality relative to the unedited model: of the probes it answered right (raw and chat, each
+    counted), the share still answered right."""
+    kept = sum(b and a for m in ("raw_hits", "chat_hits") for b, a in zip(before[m], now[m]))
+    return kept / (sum(before["raw_hits"]) + sum(before["chat_hits"]))
+
+
 def bleed(lm, facts: list, bystanders: list, relations: dict, per_relation: int = 10) -> dict:
     """Share of never-edited people who, asked an edited relation, answer with an injected object.
 
@@ -213,7 +220,8 @@ def perplexity(lm, text: str, max_tokens: int = 20_000, window: int = 512) -> fl
 class Evaluator:
     """Recall plus every side effect, relative to the unedited model measured once by `baseline()`.
 
-    With `strict`, each measure also gives the stricter hit and the confusions beside every recall
+    With `heldout_probes` (the held-out locality split), each measure also gives `locality_heldout`
+    beside `locality` (the tuning split). With `strict`, each measure also gives the stricter hit and the confusions beside every recall
     rate (`add_strict`), and `bleed_excess`: bleed less the unedited model's own rate of naming the
     same told objects when asked about the same never-told people (its answers kept by baseline()).
     Raw bleed grows with the number of objects told, since each is one more answer that counts; the
@@ -221,8 +229,10 @@ class Evaluator:
     """
 
     def __init__(self, lm, locality_probes: list, bystanders: list, relations: dict, text: str,
-                 ppl_tokens: int = 20_000, n_paraphrases: int = 2, strict: bool = False, per_relation: int = 10):
+                 ppl_tokens: int = 20_000, n_paraphrases: int = 2, strict: bool = False, per_relation: int = 10,
+                 heldout_probes: list = ()):
         self.lm, self.probes, self.bystanders, self.relations = lm, locality_probes, bystanders, relations
+        self.heldout = list(heldout_probes)
         self.text, self.ppl_tokens, self.n_paraphrases = text, ppl_tokens, n_paraphrases
         self.strict, self.per_relation = strict, per_relation
         self.base: dict = {}
@@ -230,6 +240,8 @@ class Evaluator:
     def baseline(self) -> dict:
         self.base = {"ppl": perplexity(self.lm, self.text, self.ppl_tokens),
                      "locality": locality(self.lm, self.probes)}
+        if self.heldout:
+            self.base["locality_heldout"] = locality(self.lm, self.heldout)
         if self.strict:
             self.base["bystanders"] = bystander_answers(self.lm, list(self.relations), self.bystanders,
                                                         self.relations, self.per_relation)
@@ -243,12 +255,9 @@ class Evaluator:
         if side_effects:
             if not self.base:
                 raise RuntimeError("call baseline() on the unedited model before measuring side effects")
-            loc = locality(self.lm, self.probes)
-            # Locality relative to baseline: of the probes right before, the share still right.
-            kept = [b and a for b, a in zip(self.base["locality"]["chat_hits"], loc["chat_hits"])]
-            kept_raw = [b and a for b, a in zip(self.base["locality"]["raw_hits"], loc["raw_hits"])]
-            out["locality"] = (sum(kept) + sum(kept_raw)) / (
-                sum(self.base["locality"]["chat_hits"]) + sum(self.base["locality"]["raw_hits"]))
+            out["locality"] = kept_share(self.base["locality"], locality(self.lm, self.probes))
+            if self.heldout:
+                out["locality_heldout"] = kept_share(self.base["locality_heldout"], locality(self.lm, self.heldout))
             b = bleed(self.lm, facts, self.bystanders, self.relations, self.per_relation)
             out["bleed"] = b["bleed"]
             if self.strict:

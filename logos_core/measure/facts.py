@@ -74,6 +74,7 @@ class Probe:
     chat_question: str
     answer: str
     kind: str = ""
+    entity: str = ""      # what the probe asks about (the held-out split names it, for its disjointness)
 
 
 @dataclass
@@ -97,7 +98,15 @@ def load_bank(path: Path | None = None) -> Bank:
 
 
 def load_locality(path: Path | None = None) -> list:
+    """The tuning split of the locality probes: settings were chosen while watching these."""
     raw = json.loads(Path(path or DATA / "facts" / "locality.json").read_text())
+    return [Probe(**p) for p in raw["probes"]]
+
+
+def load_locality_heldout(path: Path | None = None) -> list:
+    """The held-out split: entities and answers in no replay, anchor, training or tuning set
+    (data/facts/make_locality_heldout.py); never used to choose a setting, only reported."""
+    raw = json.loads(Path(path or DATA / "facts" / "locality_heldout.json").read_text())
     return [Probe(**p) for p in raw["probes"]]
 
 
