@@ -210,12 +210,16 @@ FIELD = {"efficacy": ("efficacy", two), "generalisation": ("generalisation", two
          "s/edit": ("seconds_per_edit", lambda x: f"{x:.1f}")}
 
 
-@pytest.mark.parametrize("name", ["counterfact_100_sequential", "zsre_50_sequential"])
+@pytest.mark.parametrize("name", ["counterfact_100_sequential", "zsre_50_sequential", "counterfact_100_logos",
+                                  "zsre_50_logos"])
 def test_readme_field_tables_are_their_json(name):
     """The README's CounterFact and zsRE tables, row by row: the unedited model, then each arm's
-    checkpoints, as data/results/field_edits/NAME.json holds them."""
+    checkpoints (for the Logos loop: each phase, wake checkpoints then each sleep), as
+    data/results/field_edits/NAME.json holds them."""
     res = results(f"field_edits/{name}")
     label = {"counterfact": "CounterFact", "zsre": "zsRE"}[res["kind"]]
+    loop = name.endswith("_logos")
+    label += ", Logos loop" if loop else ""
     table = next(t for t in readme_tables("## Against the field's benchmarks") if t[0][0] == label)
     rows = [dict(zip(table[0], r)) for r in table[1:]]
     assert rows[0][label] == "unedited"
@@ -223,5 +227,9 @@ def test_readme_field_tables_are_their_json(name):
         if col not in ("drift", "s/edit"):
             assert rows[0][col] == ("n/a" if res["unedited"][key] != res["unedited"][key] else two(res["unedited"][key]))
     body = [{k: (v if v == v else float("nan")) for k, v in r.items()} for r in res["rows"]]
-    assert [(r[label], r["edits"]) for r in rows[1:]] == [(r["arm"], str(r["edits"])) for r in body]
+    first = "phase" if loop else "arm"
+    assert [(r[label], r["edits"]) for r in rows[1:]] == [(r[first], str(r["edits"])) for r in body]
+    if loop:   # a sleep row says whether its cycle was rolled back
+        assert [r["rolled back"] for r in rows[1:]] == [
+            ("yes" if r["rolled_back"] else "no") if "rolled_back" in r else "" for r in body]
     check(rows[1:], body, {c: (k, lambda x, fmt=fmt: "n/a" if x != x else fmt(x)) for c, (k, fmt) in FIELD.items()})
