@@ -210,16 +210,19 @@ FIELD = {"efficacy": ("efficacy", two), "generalisation": ("generalisation", two
          "s/edit": ("seconds_per_edit", lambda x: f"{x:.1f}")}
 
 
-@pytest.mark.parametrize("name", ["counterfact_100_sequential", "zsre_50_sequential", "counterfact_100_logos",
-                                  "zsre_50_logos"])
+# Each README table of the field's benchmarks, by the first cell of its header, and its JSON.
+FIELD_TABLES = {"counterfact_100_sequential": "CounterFact", "zsre_50_sequential": "zsRE",
+                "counterfact_200_sequential": "CounterFact, 200 edits",
+                "counterfact_100_logos": "CounterFact, Logos loop", "zsre_50_logos": "zsRE, Logos loop"}
+
+
+@pytest.mark.parametrize("name", list(FIELD_TABLES))
 def test_readme_field_tables_are_their_json(name):
     """The README's CounterFact and zsRE tables, row by row: the unedited model, then each arm's
     checkpoints (for the Logos loop: each phase, wake checkpoints then each sleep), as
     data/results/field_edits/NAME.json holds them."""
     res = results(f"field_edits/{name}")
-    label = {"counterfact": "CounterFact", "zsre": "zsRE"}[res["kind"]]
-    loop = name.endswith("_logos")
-    label += ", Logos loop" if loop else ""
+    label, loop = FIELD_TABLES[name], name.endswith("_logos")
     table = next(t for t in readme_tables("## Against the field's benchmarks") if t[0][0] == label)
     rows = [dict(zip(table[0], r)) for r in table[1:]]
     assert rows[0][label] == "unedited"
