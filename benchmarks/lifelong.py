@@ -2,13 +2,14 @@
 
     python benchmarks/lifelong.py [--facts 200] [--days 20] [--cycles 1] [--model 135m] [--seed 0]
 
-After each night: chat, raw and paraphrase recall of every fact ever told, each also by the stricter
-hit (an answer naming another told object of the relation is a confusion, not recall), locality
-(known facts still answered, on the tuning probes and on the held-out split), bleed and its excess over the unedited model's rate, perplexity drift
-on held-out text, the share of facts fully consolidated (stage 3), and how many MEMIT edits are
-still held. The bar at the end (200 facts, 20 days): chat >= 0.95, raw >= 0.9, paraphrase >= 0.9,
-bleed <= 0.05, locality >= 0.95, drift <= 5%. Writes data/results/lifelong_<model>.json (rows appear
-as each night ends, so a cut-off run keeps what it measured) and figures/lifelong_<model>.png.
+After each night: chat, raw and paraphrase recall of every fact ever told, each also by the stricter hit
+(an answer naming another told object of the relation is a confusion, not recall), locality (known facts
+still answered, on the tuning probes and on the held-out split), bleed and its excess over the unedited
+model's rate, perplexity drift on held-out text, the share of facts fully consolidated (stage 3), and
+how many MEMIT edits are still held. The bar at the end (200 facts, 20 days): chat >= 0.95, raw >= 0.9,
+paraphrase >= 0.9, bleed <= 0.05, locality >= 0.95, drift <= 5%. Writes
+data/results/lifelong_<model>.json (rows appear as each night ends, so a cut-off run keeps what it
+measured) and figures/lifelong_<model>.png.
 """
 import argparse
 
@@ -41,7 +42,8 @@ name = f"lifelong_{a.model}"
 def on_row(r):
     print(f"day {r['day']:2d} ({r['n_facts']:3d} facts): chat {r['chat']:.2f} (strict {r['chat_strict']:.2f}, "
           f"confused {r['chat_confused']:.2f}) raw {r['raw']:.2f} (strict {r['raw_strict']:.2f}) paraphrase "
-          f"{r['paraphrase']:.2f} locality {r['locality']:.2f} (held-out {r['locality_heldout']:.2f}) bleed {r['bleed']:.2f} (over unedited "
+          f"{r['paraphrase']:.2f} locality {r['locality']:.2f} (held-out {r['locality_heldout']:.2f}) "
+          f"bleed {r['bleed']:.2f} (over unedited "
           f"{r['bleed_excess']:+.2f}) drift {r['ppl_drift']:+.1%} stage 3 {r['at_top']:.2f} "
           f"edits {r['edits']} wake {r['wake_seconds_per_fact']:.0f} s/fact sleep {r['sleep_seconds']:.0f} s "
           f"(cycles {[round(s) for s in r['cycle_seconds']]} s, trained facts {r['trained_facts']})",
@@ -56,4 +58,5 @@ for p in draw_lifelong({"results": {"rows": rows}}, resolve(a.figures), name):
 end = rows[-1]
 print(f"end ({end['n_facts']} facts, {end['day']} days): chat {end['chat']:.2f} (bar 0.95), raw {end['raw']:.2f} "
       f"(bar 0.9), paraphrase {end['paraphrase']:.2f} (bar 0.9), bleed {end['bleed']:.2f} (bar 0.05), locality "
-      f"{end['locality']:.2f} and held-out {end['locality_heldout']:.2f} (bar 0.95), drift {end['ppl_drift']:+.1%} (bar +5%)")
+      f"{end['locality']:.2f} and held-out {end['locality_heldout']:.2f} (bar 0.95), drift {end['ppl_drift']:+.1%} "
+      f"(bar +5%)")

@@ -18,6 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from logos_core.measure.evaluate import normalise  # noqa: E402
+from logos_core.sleep.anchors import CONTRAST_PEOPLE, REPLAY_PROMPTS  # noqa: E402
+from logos_core.wake.relations import GENERIC_QUESTIONS, TRAIN_QUESTIONS  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 
 STATES = """Alabama:Montgomery Alaska:Juneau Arizona:Phoenix Arkansas:Little_Rock California:Sacramento
@@ -36,46 +40,46 @@ Saskatchewan:Regina New_Brunswick:Fredericton Prince_Edward_Island:Charlottetown
 
 AUSTRALIAN = """Victoria:Melbourne Western_Australia:Perth Northern_Territory:Darwin"""
 
-# (raw prompt, chat question, answer, entity)
+# (raw prompt, chat question, answer, entity, kind)
 MADE = [
-    ("The telephone was invented by Alexander Graham", "Who invented the telephone?", "Bell", "telephone"),
-    ("The light bulb is credited to Thomas", "Who is credited with inventing the light bulb?", "Edison", "light bulb"),
-    ("The printing press was invented by Johannes", "Who invented the printing press?", "Gutenberg", "printing press"),
-    ("Dynamite was invented by Alfred", "Who invented dynamite?", "Nobel", "dynamite"),
-    ("Penicillin was discovered by Alexander", "Who discovered penicillin?", "Fleming", "penicillin"),
-    ("The laws of motion were formulated by Isaac", "Who formulated the three laws of motion?", "Newton", "laws of motion"),
-    ("The first powered airplane was flown by the", "Who flew the first powered airplane?", "Wright", "airplane"),
-    ("The radio was invented by Guglielmo", "Who invented the radio?", "Marconi", "radio"),
-    ("The World Wide Web was invented by Tim", "Who invented the World Wide Web?", "Berners", "World Wide Web"),
-    ("The polio vaccine was developed by Jonas", "Who developed the polio vaccine?", "Salk", "polio vaccine"),
-    ("The periodic table was created by Dmitri", "Who created the periodic table?", "Mendeleev", "periodic table"),
-    ("The steam engine was improved by James", "Who improved the steam engine?", "Watt", "steam engine"),
-    ("Microsoft was founded by Bill", "Who founded Microsoft?", "Gates", "Microsoft"),
-    ("Facebook was founded by Mark", "Who founded Facebook?", "Zuckerberg", "Facebook"),
-    ("Amazon was founded by Jeff", "Who founded Amazon?", "Bezos", "Amazon"),
-    ("SpaceX was founded by Elon", "Who founded SpaceX?", "Musk", "SpaceX"),
-    ("Psychoanalysis was founded by Sigmund", "Who founded psychoanalysis?", "Freud", "psychoanalysis"),
-    ("The Communist Manifesto was written by Karl", "Who wrote The Communist Manifesto with Engels?", "Marx", "Communist Manifesto"),
-    ("Radium and polonium were discovered by Marie", "Who discovered radium and polonium?", "Curie", "radium"),
-    ("The Greek god of the sea is", "Who is the Greek god of the sea?", "Poseidon", "god of the sea"),
-    ("The king of the Greek gods is", "Who is the king of the Greek gods?", "Zeus", "king of the gods"),
-    ("The Norse god of thunder is", "Who is the Norse god of thunder?", "Thor", "god of thunder"),
-    ("The Greek goddess of love is", "Who is the Greek goddess of love?", "Aphrodite", "goddess of love"),
-    ("The Greek god of the underworld is", "Who is the Greek god of the underworld?", "Hades", "underworld"),
-    ("The Greek goddess of wisdom is", "Who is the Greek goddess of wisdom?", "Athena", "goddess of wisdom"),
-    ("Wimbledon is a tournament in the sport of", "Which sport is played at Wimbledon?", "tennis", "Wimbledon"),
-    ("The Tour de France is a race in the sport of", "What sport is the Tour de France?", "cycling", "Tour de France"),
-    ("The Stanley Cup is the trophy of ice", "In which sport is the Stanley Cup awarded?", "hockey", "Stanley Cup"),
-    ("The Super Bowl is the championship game of American", "The Super Bowl is the championship of which sport?", "football", "Super Bowl"),
-    ("The NBA is a professional league of", "Which sport does the NBA play?", "basketball", "NBA"),
-    ("A home run is hit in the game of", "In which sport do players hit a home run?", "baseball", "home run"),
-    ("Checkmate ends a game of", "Which game ends with checkmate?", "chess", "checkmate"),
-    ("A hole in one is a shot in the game of", "In which sport can you score a hole in one?", "golf", "hole in one"),
-    ("The organs we breathe with are the", "Which organs do we breathe with?", "lungs", "breathe with"),
-    ("The organ we think with is the", "Which organ do we think with?", "brain", "think with"),
-    ("The largest organ of the human body is the", "What is the largest organ of the human body?", "skin", "largest organ"),
-    ("The planet famous for its rings is", "Which planet is famous for its rings?", "Saturn", "famous for its rings"),
-    ("The star at the centre of our solar system is the", "What star is at the centre of our solar system?", "Sun", "star at the centre"),
+    ("The telephone was invented by Alexander Graham", "Who invented the telephone?", "Bell", "telephone", "inventor"),
+    ("The light bulb is credited to Thomas", "Who is credited with inventing the light bulb?", "Edison", "light bulb", "inventor"),
+    ("The printing press was invented by Johannes", "Who invented the printing press?", "Gutenberg", "printing press", "inventor"),
+    ("Dynamite was invented by Alfred", "Who invented dynamite?", "Nobel", "dynamite", "inventor"),
+    ("Penicillin was discovered by Alexander", "Who discovered penicillin?", "Fleming", "penicillin", "inventor"),
+    ("The laws of motion were formulated by Isaac", "Who formulated the three laws of motion?", "Newton", "laws of motion", "inventor"),
+    ("The first powered airplane was flown by the", "Who flew the first powered airplane?", "Wright", "airplane", "inventor"),
+    ("The radio was invented by Guglielmo", "Who invented the radio?", "Marconi", "radio", "inventor"),
+    ("The World Wide Web was invented by Tim", "Who invented the World Wide Web?", "Berners", "World Wide Web", "inventor"),
+    ("The polio vaccine was developed by Jonas", "Who developed the polio vaccine?", "Salk", "polio vaccine", "inventor"),
+    ("The periodic table was created by Dmitri", "Who created the periodic table?", "Mendeleev", "periodic table", "inventor"),
+    ("The steam engine was improved by James", "Who improved the steam engine?", "Watt", "steam engine", "inventor"),
+    ("Microsoft was founded by Bill", "Who founded Microsoft?", "Gates", "Microsoft", "inventor"),
+    ("Facebook was founded by Mark", "Who founded Facebook?", "Zuckerberg", "Facebook", "inventor"),
+    ("Amazon was founded by Jeff", "Who founded Amazon?", "Bezos", "Amazon", "inventor"),
+    ("SpaceX was founded by Elon", "Who founded SpaceX?", "Musk", "SpaceX", "inventor"),
+    ("Psychoanalysis was founded by Sigmund", "Who founded psychoanalysis?", "Freud", "psychoanalysis", "inventor"),
+    ("The Communist Manifesto was written by Karl", "Who wrote The Communist Manifesto with Engels?", "Marx", "Communist Manifesto", "inventor"),
+    ("Radium and polonium were discovered by Marie", "Who discovered radium and polonium?", "Curie", "radium", "inventor"),
+    ("The Greek god of the sea is", "Who is the Greek god of the sea?", "Poseidon", "god of the sea", "myth"),
+    ("The king of the Greek gods is", "Who is the king of the Greek gods?", "Zeus", "king of the gods", "myth"),
+    ("The Norse god of thunder is", "Who is the Norse god of thunder?", "Thor", "god of thunder", "myth"),
+    ("The Greek goddess of love is", "Who is the Greek goddess of love?", "Aphrodite", "goddess of love", "myth"),
+    ("The Greek god of the underworld is", "Who is the Greek god of the underworld?", "Hades", "underworld", "myth"),
+    ("The Greek goddess of wisdom is", "Who is the Greek goddess of wisdom?", "Athena", "goddess of wisdom", "myth"),
+    ("Wimbledon is a tournament in the sport of", "Which sport is played at Wimbledon?", "tennis", "Wimbledon", "sport"),
+    ("The Tour de France is a race in the sport of", "What sport is the Tour de France?", "cycling", "Tour de France", "sport"),
+    ("The Stanley Cup is the trophy of ice", "In which sport is the Stanley Cup awarded?", "hockey", "Stanley Cup", "sport"),
+    ("The Super Bowl is the championship game of American", "The Super Bowl is the championship of which sport?", "football", "Super Bowl", "sport"),
+    ("The NBA is a professional league of", "Which sport does the NBA play?", "basketball", "NBA", "sport"),
+    ("A home run is hit in the game of", "In which sport do players hit a home run?", "baseball", "home run", "sport"),
+    ("Checkmate ends a game of", "Which game ends with checkmate?", "chess", "checkmate", "sport"),
+    ("A hole in one is a shot in the game of", "In which sport can you score a hole in one?", "golf", "hole in one", "sport"),
+    ("The organs we breathe with are the", "Which organs do we breathe with?", "lungs", "breathe with", "nature"),
+    ("The organ we think with is the", "Which organ do we think with?", "brain", "think with", "nature"),
+    ("The largest organ of the human body is the", "What is the largest organ of the human body?", "skin", "largest organ", "nature"),
+    ("The planet famous for its rings is", "Which planet is famous for its rings?", "Saturn", "famous for its rings", "nature"),
+    ("The star at the centre of our solar system is the", "What star is at the centre of our solar system?", "Sun", "star at the centre", "nature"),
 ]
 
 COMPOSERS = """Moonlight_Sonata:Beethoven The_Magic_Flute:Mozart The_Four_Seasons:Vivaldi Swan_Lake:Tchaikovsky
@@ -271,9 +275,7 @@ def candidates():
         add(raw, chat, a, e, "fiction")
     for raw, chat, a, e in PEOPLE:
         add(raw, chat, a, e, "people")
-    for raw, chat, a, e in MADE:
-        kind = ("inventor" if " by " in raw else "myth" if "god" in raw else "sport" if "game" in raw or
-                "sport" in raw or "league" in raw or "trophy" in raw else "nature")
+    for raw, chat, a, e, kind in MADE:
         add(raw, chat, a, e, kind)
     return out
 
@@ -281,9 +283,6 @@ def candidates():
 def used_texts(replay_answers: list) -> tuple:
     """(every text the model is trained on or tuned against, as far as facts go (see the docstring);
     the answers and objects among them)."""
-    from logos_core.sleep.anchors import CONTRAST_PEOPLE, REPLAY_PROMPTS
-    from logos_core.wake.relations import GENERIC_QUESTIONS, TRAIN_QUESTIONS
-
     texts = list(REPLAY_PROMPTS) + list(CONTRAST_PEOPLE) + list(GENERIC_QUESTIONS) + list(replay_answers)
     texts += [q for qs in TRAIN_QUESTIONS.values() for q in qs]
     objects = set()
@@ -305,8 +304,6 @@ def used_texts(replay_answers: list) -> tuple:
 def overlaps(probe: dict, used: str, objects: set) -> bool:
     """Whether the probe's entity or answer occurs, as whole words, in `used` (normalised text), or
     one of `objects` occurs in its prompt or question."""
-    from logos_core.measure.evaluate import normalise
-
     asked = normalise(probe["raw_prompt"] + " " + probe["chat_question"])
     return (any(normalise(x) in used for x in (probe["entity"], probe["answer"]))
             or any(normalise(o) in asked for o in objects))
@@ -315,9 +312,7 @@ def overlaps(probe: dict, used: str, objects: set) -> bool:
 def main():
     from logos_core.base.models import load_model
     from logos_core.measure import evaluate as E
-    from logos_core.measure.evaluate import normalise
     from logos_core.measure.facts import Probe
-    from logos_core.sleep.anchors import REPLAY_PROMPTS
 
     lm = load_model("135m")
     # The unrelated replay's answers are the birth model's, greedy, as make_anchors asks them.

@@ -250,8 +250,8 @@ def lifelong(machine, facts: list, ev, days: int, cycles_per_night: int = 1, on_
     """The "unbounded lifetime" claim: `facts` told in equal shares over `days` (wake), each day ending
     with `cycles_per_night` sleep cycles. After each night: chat, raw and paraphrase recall of *every
     fact ever told* (strict and confused beside them where `ev` is strict), locality (both splits
-    where `ev` has the held-out one), bleed and
-    perplexity drift, the share at stage 3, the MEMIT edits still held."""
+    where `ev` has the held-out one), bleed and perplexity drift, the share at stage 3, the MEMIT
+    edits still held."""
     rows, told = [], []
     per = -(-len(facts) // days)
     for d in range(days):

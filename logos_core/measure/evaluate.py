@@ -221,11 +221,11 @@ class Evaluator:
     """Recall plus every side effect, relative to the unedited model measured once by `baseline()`.
 
     With `heldout_probes` (the held-out locality split), each measure also gives `locality_heldout`
-    beside `locality` (the tuning split). With `strict`, each measure also gives the stricter hit and the confusions beside every recall
-    rate (`add_strict`), and `bleed_excess`: bleed less the unedited model's own rate of naming the
-    same told objects when asked about the same never-told people (its answers kept by baseline()).
-    Raw bleed grows with the number of objects told, since each is one more answer that counts; the
-    excess is what the memory added, so it compares across memory sizes.
+    beside `locality` (the tuning split). With `strict`, each measure also gives the stricter hit and
+    the confusions beside every recall rate (`add_strict`), and `bleed_excess`: bleed less the unedited
+    model's own rate of naming the same told objects when asked about the same never-told people (its
+    answers kept by baseline()). Raw bleed grows with the number of objects told, since each is one more
+    answer that counts; the excess is what the memory added, so it compares across memory sizes.
     """
 
     def __init__(self, lm, locality_probes: list, bystanders: list, relations: dict, text: str,

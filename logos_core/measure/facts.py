@@ -98,7 +98,8 @@ def load_bank(path: Path | None = None) -> Bank:
 
 
 def load_locality(path: Path | None = None) -> list:
-    """The tuning split of the locality probes: settings were chosen while watching these."""
+    """The tuning split of the locality probes (or the probes of the file at `path`): settings were
+    chosen while watching these."""
     raw = json.loads(Path(path or DATA / "facts" / "locality.json").read_text())
     return [Probe(**p) for p in raw["probes"]]
 
@@ -106,8 +107,7 @@ def load_locality(path: Path | None = None) -> list:
 def load_locality_heldout(path: Path | None = None) -> list:
     """The held-out split: entities and answers in no replay, anchor, training or tuning set
     (data/facts/make_locality_heldout.py); never used to choose a setting, only reported."""
-    raw = json.loads(Path(path or DATA / "facts" / "locality_heldout.json").read_text())
-    return [Probe(**p) for p in raw["probes"]]
+    return load_locality(path or DATA / "facts" / "locality_heldout.json")   # the same format
 
 
 def heldout_text() -> str:
