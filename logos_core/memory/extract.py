@@ -30,7 +30,8 @@ MAX_CHARS = 10_000          # one message; longer text is refused with a message
 _WORD = r"\p{Lu}[\p{L}\p{M}]*(?:['’\-]\p{L}[\p{L}\p{M}]*)*"        # O'Neill, Anne-Marie, Zoë
 # Lower-case particles inside a family name: "Anne-Marie van der Berg", "Ana de la Cruz", "Omar bin Said".
 PARTICLE = r"(?:van|von|der|den|de|del|della|di|da|das|dos|du|la|le|bin|bint|ibn|al|el|ter|ten|zu|y)"
-NAME = rf"(?P<s>{_WORD}(?:(?: {PARTICLE}){{0,3}} {_WORD}){{0,3}})"
+PERSON = rf"{_WORD}(?:(?: {PARTICLE}){{0,3}} {_WORD}){{0,3}}"
+NAME = rf"(?P<s>{PERSON})"
 KIN = (r"(?:[Mm]y|[Oo]ur) (?:little |older |younger |big |best )?(?:step-?|half-)?(?:sister|brother|friend|wife|husband|partner|"
        r"mother|mom|mum|father|dad|son|daughter|cousin|colleague|coworker|co-worker|boss|neighbou?r|aunt|"
        r"uncle|grandmother|grandma|grandfather|grandpa|roommate|flatmate|girlfriend|boyfriend|niece|nephew|"
@@ -270,32 +271,98 @@ def _lower_case(clause: str, user_name: str | None):
     return got
 
 
-def _clauses(sentence: str, user_name: str | None) -> list:
+# "Aria and Bo live in Rome", "Aria, Bo and Cem work at Google": the same statement about each
+# person, read with the verb as each alone would have it.
+SUBJECTS = re.compile(rf"^(?P<names>{PERSON}(?:, {PERSON})*,? and {PERSON}) (?:both |all |also )?"
+                      r"(?P<adv>(?:now |currently )?)(?P<verb>\p{Ll}+)(?P<rest>(?: .+)?)$")
+SINGULAR = {"are": "is", "were": "was", "have": "has", "do": "does", "go": "goes"}
+UNCHANGED = {"can", "could", "will", "would", "did", "had", "grew", "went", "got", "made", "became"}
+
+
+def _singular(verb: str) -> str:
+    """The verb as one person would have it: live -> lives, are -> is; a past tense stays."""
+    if verb in SINGULAR:
+        return SINGULAR[verb]
+    if verb in UNCHANGED or verb.endswith(("ed", "s")):
+        return verb
+    if re.search(r"[^aeiou]y$", verb):
+        return verb[:-1] + "ies"
+    return verb + ("es" if verb.endswith(("sh", "ch", "x", "z", "o")) else "s")
+
+
+def _each_subject(sentence: str) -> list:
+    """One fact per listed person for each thing said of them all ("Aria and Bo live in Rome and
+    work at Google" is four), or [] where any of them does not make one."""
+    m = SUBJECTS.match(sentence)
+    if not m:
+        return []
+    names = re.split(r",? and |, ", m.group("names"))
+    if any(n.split()[0] in NOT_NAMES for n in names):
+        return []
+    said = [_clauses(f"{n} {m.group('adv')}{_singular(m.group('verb'))}{m.group('rest')}", None, plural=True)
+            for n in names]
+    if not all(said) or any(g[0] != n for n, facts in zip(names, said) for g in facts):
+        return []
+    return [g for facts in said for g in facts]
+
+
+def _gapped(part: str, before: str, fact: tuple, read):
+    """"Aria was born in Lima and Bo in Quito": the second person's verb is the first's. The gap's
+    words start with the end of what came before the first object ("in", "as a", "the"), so they
+    say where its verb stopped."""
+    m = re.match(rf"^{NAME} (?P<tail>\p{{Ll}}.*)$", part)
+    if not m or m.group("s").split()[0] in NOT_NAMES:
+        return None
+    s, _, o = fact
+    start = before.find(s) + len(s)
+    words, tail = before[start:before.rfind(o)].split(), m.group("tail").split()
+    for i in range(1, len(words)):
+        if tail[:len(words) - i] == words[i:]:
+            got = read(" ".join([m.group("s"), *words[:i], *tail]), None)
+            return got if got and got[0] == m.group("s") else None
+    return None
+
+
+def _clauses(sentence: str, user_name: str | None, plural: bool = False) -> list:
     """Every fact a sentence states: "Nadia lives in Cairo and works as an architect" is two, the
     second about the same person; "My name is Sam and I live in Oslo" names the user first. A
-    sentence whose parts do not each state a fact is read whole ("fish and chips" stays one object)."""
+    sentence whose parts do not each state a fact is read whole ("fish and chips" stays one object).
+    `plural`: the sentence was said of several people, so a later verb is theirs ("and work at")."""
     read = _lower_case if not re.search(r"\p{Lu}", sentence) else _one
     sentence = APPOSITIVE.sub(lambda m: m.group("s") + " ", sentence)
     sentence = NAME_COMMA.sub(lambda m: m.group(1) + " ", sentence)
+    listed = _each_subject(sentence)
+    if listed:
+        return listed
     parts = re.split(r",? and |,? but |, (?=(?:and )?\p{Ll}+s\b)|; ", sentence)
-    out, subject = [], None
+    out, subject, before = [], None, None
     for part in parts:
         named = MY_NAME.match(part)
         if named and len(parts) > 1:
             user_name = named.group("s")
             continue
-        got = read(part, user_name)
+        got, text = read(part, user_name), part
         if got is None and subject is not None and not part.lower().startswith(("i ", "my ")):
             # the same person again: "... and works as a chef", "; she works as ...", "and her ..."
             rest = THEN.sub("", part)
+            if plural:
+                rest = re.sub(r"^\p{Ll}+", lambda v: _singular(v.group(0)), rest)
             said = PRONOUN.sub(lambda m: subject + (" " if m.group("he") else "'s "), rest)
-            got = read(said if said != rest else f"{subject} {rest}", None)
+            text = said if said != rest else f"{subject} {rest}"
+            got = read(text, None)
+        if got is None and out:
+            got = _gapped(part, before, out[-1], read)
+            text = before
         if got is None:
             whole = read(sentence, user_name) if len(parts) > 1 else None
             return [whole] if whole else []
-        subject = got[0]
+        subject, before = got[0], text
         out.append(got)
     return out
+
+
+# "Aria lives in Rome or Milan": the teller does not know which, so nothing is stored.
+OR = re.compile(r"(?:^either | or )", re.IGNORECASE)
 
 
 def extract(text: str, user_name: str | None = None) -> list:
@@ -304,7 +371,7 @@ def extract(text: str, user_name: str | None = None) -> list:
     for sentence in statements(text):
         for s, rel, o in _clauses(sentence, user_name):
             s, o = s.strip(), _object(rel, o)
-            if o and len(o) <= 60:
+            if o and len(o) <= 60 and not OR.search(o):
                 facts.append(make_fact(s, rel, o))
     return facts
 
