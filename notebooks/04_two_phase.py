@@ -78,7 +78,8 @@ for p in draw("04_two_phase", {"results": results}, resolve(FIG_DIR)):
 # here; the checked cell prints how much each phase moved each pathway on this run. The default run
 # (20 facts, one H200, `data/results/04_two_phase.json`): after wake raw 0.90 / chat 0.95; after SWS
 # (audit + refresh) raw 1.00 / chat 0.95; after REM (LoRA, gate, dissolve) raw 0.75 / chat 1.00, with
-# 0.90 of the facts recalled in chat from LoRA alone; locality 0.85, drift +7.5%. So the pathways do
+# 0.90 of the facts recalled in chat from LoRA alone; locality 0.85, drift +7.5%, bleed 0.55 (never-told
+# people answered with a told object). So the pathways do
 # separate, though less sharply than in the paper: refresh (MEMIT) is what restores raw recall, and
 # consolidation (LoRA) carries chat recall while raw recall falls as the edits dissolve. The paper's
 # scaling from 3B to 70B needs `MODELS` with those models on GPUs.

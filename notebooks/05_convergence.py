@@ -165,13 +165,13 @@ for p in draw("05_convergence", {"results": results}, resolve(FIG_DIR)):
 # - **Convergence.** The paper: 0.40 -> 1.00 in 4 cycles. Ours, 30 facts damaged by plain sequential
 #   MEMIT: raw 0.53 -> 0.90 -> 0.97 -> 0.97 -> 0.97 with audit + null-space refresh (chat 0.53 -> 0.97
 #   from the first cycle on; 14, 3, 1 and 1 facts refreshed), locality 0.96 -> 0.965 (relative to the
-#   model before any edit), perplexity drift +2.9%. One fact stays unwritten: it is the same ~1 in 30
+#   model before any edit), perplexity drift +2.9%, bleed 0.01 -> 0.02. One fact stays unwritten: it is the same ~1 in 30
 #   that single edits miss.
 # - **Death spiral.** The paper: 0.97 -> 0.46 over 10 cycles of careless maintenance. We do not see
 #   raw recall collapse: careless re-injection (plain MEMIT, nothing protected) took raw 0.53 -> 0.67
 #   -> 0.70 -> 0.87 -> 0.93 -> 0.93 -> 0.90 over 6 cycles. But it never repaired the chat pathway (chat
 #   0.53 -> 0.60 -> 0.63 -> 0.63 -> 0.60 -> 0.63 -> 0.57), locality fell every few cycles (0.96 ->
-#   0.91) and drift grew (+1.7% -> +3.7%), while every refresh re-wrote facts the previous one had
+#   0.91) and drift grew (+1.7% -> +3.7%; bleed 0.01 -> 0.03), while every refresh re-wrote facts the previous one had
 #   broken (14, 10, 9, 4, 2, 2 refreshed). Careless maintenance here is a slow treadmill with rising
 #   side effects, not a spiral, over the 6 cycles we ran (the paper ran 10); whether our smaller
 #   edits (|dW|/|W| 0.26 after 6 cycles) are why, we have not tested.

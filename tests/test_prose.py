@@ -128,7 +128,7 @@ def two_phase_sentences(r: dict, p: dict) -> list:
             f"after wake raw {two(w['raw'])} / chat {two(w['chat'])}; after SWS (audit + refresh) raw "
             f"{two(s['raw'])} / chat {two(s['chat'])}; after REM (LoRA, gate, dissolve) raw {two(m['raw'])} / "
             f"chat {two(m['chat'])}, with {two(m['lora_alone_chat'])} of the facts recalled in chat from LoRA "
-            f"alone; locality {two(m['locality'])}, drift {pct(m['ppl_drift'])}"]
+            f"alone; locality {two(m['locality'])}, drift {pct(m['ppl_drift'])}, bleed {two(m['bleed'])}"]
 
 
 def convergence_sentences(r: dict, p: dict) -> list:
@@ -148,11 +148,12 @@ def convergence_sentences(r: dict, p: dict) -> list:
             f"(chat {two(care[0]['chat'])} -> {two(care[1]['chat'])} from the first cycle on; "
             f"{', '.join(map(str, n_care[:-1]))} and {n_care[-1]} facts refreshed)",
             f"locality {two(care[0]['locality'])} -> {care[-1]['locality']:.3f}",
-            f"perplexity drift {pct(care[-1]['ppl_drift'])}",
+            f"perplexity drift {pct(care[-1]['ppl_drift'])}, bleed {two(care[0]['bleed'])} -> {two(care[-1]['bleed'])}",
             f"raw {arrows(x['raw'] for x in careless)} over {p['CARELESS_CYCLES']} cycles",
             f"(chat {arrows(x['chat'] for x in careless)})",
             f"({two(careless[0]['locality'])} -> {two(careless[-1]['locality'])})",
-            f"({pct(careless[0]['ppl_drift'])} -> {pct(careless[-1]['ppl_drift'])})",
+            f"({pct(careless[0]['ppl_drift'])} -> {pct(careless[-1]['ppl_drift'])}; bleed {two(careless[0]['bleed'])} -> "
+            f"{two(careless[-1]['bleed'])})",
             f"({', '.join(str(x['refreshed']) for x in careless[1:])} refreshed)",
             f"|dW|/|W| {two(careless[-1]['delta_norm'])} after {p['CARELESS_CYCLES']} cycles"]
 
@@ -236,3 +237,4 @@ def test_readme_field_tables_are_their_json(name):
         assert [r["rolled back"] for r in rows[1:]] == [
             ("yes" if r["rolled_back"] else "no") if "rolled_back" in r else "" for r in body]
     check(rows[1:], body, {c: (k, lambda x, fmt=fmt: "n/a" if x != x else fmt(x)) for c, (k, fmt) in FIELD.items()})
+
