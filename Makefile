@@ -59,6 +59,8 @@ figures: setup
 unit: setup
 	$(BIN)/pytest -q tests
 
+# Each test run leaves its per-test seconds here (JUnit XML); `tests/costs.py` sums them per file.
+TIMES := $(LOGOS_CACHE)/test-times
 NBVAL = $(BIN)/pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
 nbval: setup
@@ -69,12 +71,12 @@ nbval: setup
 TEST_A_NB := tests/notebooks/05_convergence.ipynb
 TEST_B_UNIT := tests/test_damage.py
 test-a: setup
-	$(BIN)/pytest -q tests $(addprefix --ignore=,$(TEST_B_UNIT))
-	$(NBVAL) $(TEST_A_NB)
+	$(BIN)/pytest -q tests $(addprefix --ignore=,$(TEST_B_UNIT)) --junitxml=$(TIMES)/a-unit.xml
+	$(NBVAL) $(TEST_A_NB) --junitxml=$(TIMES)/a-nbval.xml
 
 test-b: setup
-	$(BIN)/pytest -q $(TEST_B_UNIT)
-	$(NBVAL) $(filter-out $(TEST_A_NB),$(CI_NOTEBOOKS))
+	$(BIN)/pytest -q $(TEST_B_UNIT) --junitxml=$(TIMES)/b-unit.xml
+	$(NBVAL) $(filter-out $(TEST_A_NB),$(CI_NOTEBOOKS)) --junitxml=$(TIMES)/b-nbval.xml
 
 # The bundled model's warm copy, its covariance statistics and null-space projectors, made once here
 # rather than by both test processes below at the same time.
@@ -85,7 +87,9 @@ warm: setup
 # notebooks and test_memit's sample were measured at (thread count changes float sums, and greedy
 # answers near a tie with them).
 test: warm
+	rm -rf $(TIMES)
 	LOGOS_THREADS=1 $(MAKE) -j2 --output-sync=target test-a test-b
+	$(BIN)/python tests/costs.py $(TIMES)
 
 # Re-make the committed small-parameter notebooks that nbval checks (after editing a notebook).
 tests/notebooks/%.ipynb: notebooks/%.ipynb notebooks/params/%.ci.yml | setup
