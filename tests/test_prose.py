@@ -238,3 +238,21 @@ def test_readme_field_tables_are_their_json(name):
             ("yes" if r["rolled_back"] else "no") if "rolled_back" in r else "" for r in body]
     check(rows[1:], body, {c: (k, lambda x, fmt=fmt: "n/a" if x != x else fmt(x)) for c, (k, fmt) in FIELD.items()})
 
+
+
+LIFELONG = {"facts": ("n_facts", str), "chat": ("chat", two), "chat strict": ("chat_strict", two),
+            "confused": ("chat_confused", two), "raw": ("raw", two), "paraphrase": ("paraphrase", two),
+            "held-out locality": ("locality_heldout", two), "tuning locality": ("locality", two),
+            "bleed": ("bleed", two), "over unedited": ("bleed_excess", lambda x: f"{x:+.2f}"),
+            "drift": ("ppl_drift", pct), "stage 3": ("at_top", two), "edits held": ("edits", str),
+            "wake s/fact": ("wake_seconds_per_fact", lambda x: f"{x:.1f}"),
+            "night s": ("sleep_seconds", whole), "rolled back": ("rolled_back", str)}
+
+
+def test_readme_lifelong_table_is_its_json():
+    """The README's lifelong table, night by night, as data/results/lifelong/lifelong_135m.json holds it."""
+    table = next(t for t in readme_tables("## Memory that lasts") if t[0][0] == "day")
+    rows = [dict(zip(table[0], r)) for r in table[1:]]
+    body = results("lifelong/lifelong_135m")["rows"]
+    assert [r["day"] for r in rows] == [str(r["day"]) for r in body]
+    check(rows, body, {c: kf for c, kf in LIFELONG.items() if c in table[0]})
