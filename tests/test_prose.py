@@ -239,8 +239,7 @@ def test_readme_field_tables_are_their_json(name):
     check(rows[1:], body, {c: (k, lambda x, fmt=fmt: "n/a" if x != x else fmt(x)) for c, (k, fmt) in FIELD.items()})
 
 
-
-LIFELONG = {"facts": ("n_facts", str), "chat": ("chat", two), "chat strict": ("chat_strict", two),
+LIFELONG = {"day": ("day", str), "facts": ("n_facts", str), "chat": ("chat", two), "chat strict": ("chat_strict", two),
             "confused": ("chat_confused", two), "raw": ("raw", two), "paraphrase": ("paraphrase", two),
             "held-out locality": ("locality_heldout", two), "tuning locality": ("locality", two),
             "bleed": ("bleed", two), "over unedited": ("bleed_excess", lambda x: f"{x:+.2f}"),
@@ -254,5 +253,4 @@ def test_readme_lifelong_table_is_its_json():
     table = next(t for t in readme_tables("## Memory that lasts") if t[0][0] == "day")
     rows = [dict(zip(table[0], r)) for r in table[1:]]
     body = results("lifelong/lifelong_135m")["rows"]
-    assert [r["day"] for r in rows] == [str(r["day"]) for r in body]
     check(rows, body, {c: kf for c, kf in LIFELONG.items() if c in table[0]})
