@@ -363,13 +363,14 @@ def test_recover_asks_and_unknown_files_stay(states, tmp_path, capsys):
 
 
 def test_a_full_disk_is_found_before_the_compute(states, tmp_path, capsys, monkeypatch):
-    from logos_core.app import commands
+    from logos_core.app import remember
+    from logos_core.memory import state
 
     path = _copy(states[0], tmp_path / "s")
     before = _content(path)
-    opened = []
-    monkeypatch.setattr(commands.LogosMachine, "open", lambda *a, **k: opened.append(1))
-    monkeypatch.setattr(commands.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**9, 10**9 - 2**20, 2**20))
+    opened = []     # the full machine and the plain one both open a state here
+    monkeypatch.setattr(state, "open_state", lambda *a, **k: opened.append(1))
+    monkeypatch.setattr(remember.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**9, 10**9 - 2**20, 2**20))
     for cmd in (["remember", "Ilse Varnhagen lives in Tromso."], ["sleep"], ["repair"]):
         assert cli.main([*cmd, "--state", str(path)]) == 2, cmd
         _one_line(capsys, "1 MB free", "free some space")

@@ -8,9 +8,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent / "logos_core"
 ORDER = ["base", "measure", "wake", "sleep", "memory"]   # then app and lab, side by side
 TOP = {"app", "lab"}
-# The one import made inside a function, and why: `logos ask` answers on the bundled model without
-# transformers (memory/answer.py, ~2 s in a new process instead of 5), so the command line imports the
-# commands that need the full machine only once it knows the command is one of them.
+# The one import made inside a function, and why: `logos ask` and `logos remember` run on the bundled
+# model without transformers (memory/answer.py, app/remember.py: ~3 s less of every new process), so the
+# command line imports the commands that need the full machine only once it knows it needs them.
 DEFERRED = {("app.cli", "app.commands")}
 
 

@@ -6,7 +6,7 @@ made), the contrast people and training questions, and every text of the fact ba
 """
 import json
 
-from logos_core.measure.evaluate import normalise
+from logos_core.measure.facts import normalise
 from logos_core.measure.facts import DATA, load_locality, load_locality_heldout
 from logos_core.sleep.anchors import CONTRAST_PEOPLE, REPLAY_PROMPTS
 from logos_core.wake.relations import GENERIC_QUESTIONS, TRAIN_QUESTIONS

@@ -93,6 +93,7 @@ def test_damaged_edit_file_costs_only_its_fact(saved, tmp_path):
 def test_birth_anchors_are_cached_for_the_same_weights_only(tiny_lm, tmp_path, monkeypatch):
     """The anchor cache returns exactly what make_anchors made, and never serves other weights."""
     from logos_core.sleep import anchors as A
+    from logos_core.sleep.anchor_files import ANCHOR_TENSORS
 
     monkeypatch.setenv("LOGOS_CACHE", str(tmp_path))
     made = []
@@ -103,7 +104,7 @@ def test_birth_anchors_are_cached_for_the_same_weights_only(tiny_lm, tmp_path, m
     again = A.birth_anchors(tiny_lm, **kw)
     assert made == [1]
     for group, v in first.items():
-        if group in A.ANCHOR_TENSORS:
+        if group in ANCHOR_TENSORS:
             assert set(v) == set(again[group]) and all(torch.equal(t, again[group][k]) for k, t in v.items())
         else:
             assert again[group] == v
@@ -123,22 +124,23 @@ def test_ask_without_transformers_gives_the_machines_answer(saved, tmp_path):
     import subprocess
     import sys
 
-    from logos_core.memory.answer import answer, open_plain, quick_answer
+    from logos_core.memory.answer import answer, quick_answer
+    from logos_core.memory.store import Memory
 
     path = saved[0]
     m = LogosMachine.open(path, write=False)
-    plain, tok, damage = open_plain(path)
-    assert damage is None
-    ids = tok.encode("Greta Pellovic lives in the city of")
+    plain = Memory.open_plain(path, write=False)
+    assert not plain.damaged and "transformers" not in type(plain.lm.model).__module__
+    ids = plain.lm.tok("Greta Pellovic lives in the city of").input_ids
     with torch.no_grad():
-        got = plain(torch.tensor([ids]), 0, [[] for _ in plain.model.layers])[0]
+        got = plain.lm.model(input_ids=torch.tensor([ids])).logits[0, -1]
     ref = _logits(m)[0, -1]
     assert (got - ref).abs().max() < 1e-3 * ref.abs().max()
     facts = m.facts()
     questions = [f.chat_question for f in facts] + [facts[0].paraphrases[0], "What is the capital of France?"]
     for q in questions:
         for one in (True, False):
-            assert answer(plain, tok, q, one_sentence=one) == m.ask(q, one_sentence=one), q
+            assert answer(plain.lm.model, plain.lm.tok, q, one_sentence=one) == m.ask(q, one_sentence=one), q
     # the command itself, in a new process: the same answer, and transformers never imported
     code = ("import sys; from logos_core.app.cli import main; "
             f"rc = main(['ask', {questions[0]!r}, '--state', {str(path)!r}]); "
@@ -153,6 +155,40 @@ def test_ask_without_transformers_gives_the_machines_answer(saved, tmp_path):
     assert quick_answer(other, "Where?") is None
     (other / "ledger.json").write_text(_json.dumps(dict(d, four_bit=True)))
     assert quick_answer(other, "Where?") is None
+
+
+def test_remember_without_transformers_writes_the_machines_edit(saved, tmp_path):
+    """`logos remember` on a saved state of the bundled model writes on base/llama.py (app/remember.py):
+    in a new process that never imports transformers, it writes the very edit the full machine writes
+    for the same fact on the same state, bit for bit, and then answers as the machine does."""
+    import shutil
+    import subprocess
+    import sys
+
+    from safetensors.torch import load_file
+
+    told = load_bank().sample(1, seed=5)[0]
+    plain, full = tmp_path / "plain", tmp_path / "full"
+    for p in (plain, full):
+        shutil.copytree(saved[0], p)
+    code = ("import sys; from logos_core.app.cli import main; "
+            f"rc = main(['remember', {told.statement!r}, '--state', {str(plain)!r}]); "
+            "print('transformers' in sys.modules, rc)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.splitlines() == ["False 0"], run.stdout + run.stderr
+    assert f"remembered: {told.statement}" in run.stderr
+    m = LogosMachine.open(full)
+    m.wake(told.statement)
+    m.save()
+    m.close()
+    a, b = json.loads((plain / "ledger.json").read_text()), json.loads((full / "ledger.json").read_text())
+    assert [f["fact"] for f in a["ledger"]["facts"]] == [f["fact"] for f in b["ledger"]["facts"]]
+    new_a, new_b = a["edits"][-1]["id"], b["edits"][-1]["id"]
+    ta = load_file(str(plain / "edits" / f"{new_a}.safetensors"))
+    tb = load_file(str(full / "edits" / f"{new_b}.safetensors"))
+    assert ta.keys() == tb.keys() and all(torch.equal(ta[k], tb[k]) for k in ta)
+    m = LogosMachine.open(plain, write=False)
+    assert m.ask(told.chat_question) == LogosMachine.open(full, write=False).ask(told.chat_question)
 
 
 def test_a_fact_taken_back_is_withdrawn(tmp_path, capsys):

@@ -15,7 +15,8 @@ import time
 import pytest
 from fast import fast_config
 
-from logos_core.app import cli, commands
+from logos_core.app import cli
+from logos_core.app.remember import wake_and_save
 from logos_core.app.chat import handle
 from logos_core.memory.machine import LogosMachine
 from logos_core.memory.state import read_ledger
@@ -127,9 +128,9 @@ def test_bad_input_is_refused_or_ignored_and_nothing_is_lost(tmp_path, lm, capsy
     try:
         for line in [t for t in BAD_REMEMBER if "?" not in t and "Tell me" not in t and "Hello" not in t] + [
                 "/unknown", "/forget", "/forget Nobody Here", "/sleep abc", "/facts", "\x00\x00"]:
-            assert handle(m, line, commands._wake) is True
+            assert handle(m, line, wake_and_save) is True
             n += 1
-        assert handle(m, "/quit", commands._wake) is False
+        assert handle(m, "/quit", wake_and_save) is False
     finally:
         m.close()
     assert _stored(path) == kept

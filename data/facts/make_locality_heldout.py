@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from logos_core.measure.evaluate import normalise  # noqa: E402
+from logos_core.measure.facts import normalise  # noqa: E402
 from logos_core.sleep.anchors import CONTRAST_PEOPLE, REPLAY_PROMPTS  # noqa: E402
 from logos_core.wake.relations import GENERIC_QUESTIONS, TRAIN_QUESTIONS  # noqa: E402
 

@@ -14,9 +14,10 @@
 
 All take --state DIR (default ~/.logos/default, or $LOGOS_STATE) and --model. Progress goes to stderr.
 
-This module parses the line and imports only what `logos ask` needs to answer on the bundled model
-(memory/answer.py, no transformers: about 2 s in a new process instead of 5); every other command,
-and an ask it cannot serve, runs from commands.py, imported once the command is known.
+This module parses the line and imports only what `logos ask` and `logos remember` need on the
+bundled model (memory/answer.py, remember.py: base/plain.py's model, no transformers, which cost
+about 3 s of every new process); every other command, and an ask or remember those cannot serve,
+runs from commands.py, imported once the command is known.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from pathlib import Path
 from ..base.errors import LogosError
 from ..memory.answer import quick_answer
 from ..memory.files import default_state_dir
+from .remember import quick_remember
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,8 +85,10 @@ def _quick_ask(args) -> bool:
     question = " ".join(args.question).strip()
     if not question:
         raise LogosError("no question given: e.g. logos ask \"Where does Aria live?\"")
-    got = quick_answer(Path(args.state).expanduser(), question, args.model, args.device, args.four_bit,
-                       max_new_tokens=args.max_tokens, one_sentence=not args.long)
+    if args.four_bit:
+        return False
+    got = quick_answer(Path(args.state).expanduser(), question, args.device, max_new_tokens=args.max_tokens,
+                       one_sentence=not args.long)
     if got is None:
         return False
     text, damage = got
@@ -120,6 +124,10 @@ def main(argv=None) -> int:
     try:
         if args.command == "ask" and _quick_ask(args):
             return 0
+        if args.command == "remember":
+            rc = quick_remember(args)
+            if rc is not None:
+                return rc
         from . import commands    # transformers and the whole machine: only for a command that needs them
         return commands.RUN[args.command](args)
     except LogosError as e:

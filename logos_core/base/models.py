@@ -14,7 +14,6 @@ import hashlib
 import os
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -31,25 +30,8 @@ from transformers.utils.quantization_config import BitsAndBytesConfig
 from .atomic import replace_dir, write_json
 from .errors import LogosError
 from .hparams import load_hparams
-from .weights import (ALIASES, DEFAULT_MODEL, bundled_gguf, cache_dir, converted_folder, gguf_digest,  # noqa: F401
-                      pick_device, set_threads)
-
-
-@dataclass
-class LoadedModel:
-    model: torch.nn.Module
-    tok: object
-    name: str          # the alias or id the user asked for
-    source: str        # where the weights came from
-    weights_id: str    # a short hash that keys caches (stats, projectors) to these weights
-    device: str
-    load_seconds: float
-    cache_hit: bool
-    four_bit: bool = False   # NF4 through bitsandbytes, the edited down_proj layers kept in bf16
-
-    @property
-    def n_layers(self) -> int:
-        return self.model.config.num_hidden_layers
+from .weights import (ALIASES, DEFAULT_MODEL, LoadedModel, bundled_gguf, cache_dir, converted_folder,  # noqa: F401
+                      gguf_digest, pick_device, set_threads)
 
 
 def _convert_gguf(gguf: Path, out: Path) -> None:

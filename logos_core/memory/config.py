@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from ..sleep.consolidate import LoraConfig
+from ..sleep.lora import LoraConfig
 from ..sleep.ledger import SCHEDULE
 
 

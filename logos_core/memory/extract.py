@@ -10,7 +10,8 @@ Questions, negations, hedges ("Maybe Aria ...") and chit-chat give no facts; a n
 ("Aria no longer lives in Rome") is read by withdrawals() as that fact, taken back. A told fact gets
 its statement, raw prompt and chat question from the fact bank's relation templates
 (data/facts/bank.json), so it is measured exactly like a bank fact. For larger models an
-LLM-prompted extractor is an option (extract_llm), checked against the same relation families.
+LLM-prompted extractor is an option (llm_prompt, parse_llm_output), checked against the same
+relation families.
 """
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ import unicodedata
 # is a capital of any script (\p{Lu}: Álvarez, Łukasz, Ødegaard) followed by letters and marks.
 import regex as re
 
-from ..measure.evaluate import ask_chat
 from ..measure.facts import Fact, article, load_bank
 
 MAX_CHARS = 10_000          # one message; longer text is refused with a message, never half-read
@@ -428,7 +428,8 @@ def parse_llm_output(output: str, user_name: str | None = None) -> list:
     return facts
 
 
-def extract_llm(lm, text: str, user_name: str | None = None) -> list:
-    """The LLM-prompted extractor (for larger models; the 135M model is too small to follow it)."""
-    prompt = LLM_PROMPT.format(relations=", ".join(templates()), text=text[:MAX_CHARS])
-    return parse_llm_output(ask_chat(lm, [prompt], max_new_tokens=160)[0], user_name)
+def llm_prompt(text: str) -> str:
+    """What the LLM-prompted extractor asks the model (for larger models; the 135M model is too small to
+    follow it); its answer goes to parse_llm_output. The machine asks it (memory/machine.py), so this
+    module needs no model code."""
+    return LLM_PROMPT.format(relations=", ".join(templates()), text=text[:MAX_CHARS])

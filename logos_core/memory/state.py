@@ -21,8 +21,7 @@ from pathlib import Path
 from ..base.atomic import save_tensors, write_bytes, write_json
 from ..base.errors import LogosError
 from ..base.hparams import load_hparams
-from ..base.models import load_model
-from ..sleep.anchors import join_anchors, write_anchors
+from ..sleep.anchor_files import join_anchors, write_anchors
 from ..sleep.branch import fuse
 from ..sleep.ledger import Ledger
 from ..wake.edits import LowRank
@@ -32,11 +31,13 @@ from .files import (FORMAT, LEDGER, PREV, Lock, check_weights, damage_line, defa
 
 
 def open_state(cls, path: Path, model: str, device, write: bool, cfg, four_bit: bool | None = None,
-               allow_damage: bool = False):
-    """A machine of class `cls` (memory.machine.LogosMachine) on the state in `path`, or a new one
-    there when `write` and nothing is there yet. Facts whose edit files are damaged are left out and
-    named in m.damaged ({edit id: what is wrong}); a writing command refuses such a state (its save
-    would drop them silently) unless `allow_damage` (`logos repair`)."""
+               allow_damage: bool = False, *, load):
+    """A memory of class `cls` (store.Memory, machine.LogosMachine) on the state in `path`, or a new
+    one there when `write` and nothing is there yet, its model loaded by `load(model, device=,
+    four_bit=, state=)` (models.load_model; plain.load_plain, which may answer None: then so does
+    this). Facts whose edit files are damaged are left out and named in m.damaged ({edit id: what is
+    wrong}); a writing command refuses such a state (its save would drop them silently) unless
+    `allow_damage` (`logos repair`)."""
     if kind(path) == "new" and not write:
         raise no_memory(path)
     lock = Lock(path) if write else None
@@ -46,7 +47,11 @@ def open_state(cls, path: Path, model: str, device, write: bool, cfg, four_bit: 
             model = d["model"]          # a state belongs to the model it was made with, 4-bit or not
             four_bit = bool(d.get("four_bit", False))
             cfg = MachineConfig.from_dict(d["config"])
-        lm = load_model(model, device=device, four_bit=four_bit, state=path if d is not None else None)
+        lm = load(model, device=device, four_bit=four_bit, state=path if d is not None else None)
+        if lm is None:
+            if lock is not None:
+                lock.release()
+            return None
         m = cls(lm, load_hparams(model), cfg)
         m.path, m.lock = path, lock
         if d is None:

@@ -33,11 +33,11 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
-from ..base.atomic import save_tensors, write_json
-from ..base.models import cache_dir
+from ..base.weights import cache_dir
 from ..base.tokens import IGNORE, encode_chat, encode_raw, right_pad
 from ..measure.evaluate import ask_chat, complete_raw, contains
 from ..measure.facts import DATA, stats_text
+from .anchor_files import join_anchors, write_anchors
 from ..wake.relations import GENERIC_QUESTIONS, TRAIN_QUESTIONS
 
 # Unrelated prompts (general behaviour and general knowledge; none is in the locality set, which
@@ -177,26 +177,6 @@ def make_anchors(lm, n_replay: int = 40, n_text: int = 16, per_relation: int = 4
 
 
 # -- kept on disk ------------------------------------------------------------------------------------
-ANCHOR_TENSORS = ("text", "know")   # anchor groups held as tensors (text_targets), the rest is JSON
-
-
-def write_anchors(anchors: dict, json_path, tensor_path) -> None:
-    """Anchors as safetensors (the distributions) plus JSON (the texts), each written atomically; the
-    JSON goes last, so its presence means both are complete."""
-    groups = [g for g in ANCHOR_TENSORS if anchors.get(g)]
-    save_tensors(tensor_path, {f"{g}.{k}": v for g in groups for k, v in anchors[g].items()})
-    write_json(json_path, {k: v for k, v in anchors.items() if k not in ANCHOR_TENSORS})
-
-
-def join_anchors(doc: dict, tensors: dict) -> dict:
-    """The inverse of write_anchors, from the JSON document and the safetensors' tensors."""
-    a = dict(doc)
-    for key, v in tensors.items():
-        group, _, name = key.rpartition(".")     # "know.top_ids"; states from before 'know': "top_ids"
-        a.setdefault(group or "text", {})[name] = v
-    return a
-
-
 def weights_fingerprint(lm) -> str | None:
     """A hash of every parameter at up to 4096 evenly spaced entries. An edit (rank-one updates touch
     every entry) or a fused adapter changes it; the model as loaded always gives the same one. None
@@ -217,8 +197,9 @@ def _recipe_id(kw: dict) -> str:
     them into anchors (a change to any of these files makes a new cache entry, never a stale hit)."""
     root = Path(__file__).resolve().parent.parent
     h = hashlib.sha256(json.dumps(kw, sort_keys=True).encode())
-    for f in (root / "sleep" / "anchors.py", root / "base" / "tokens.py", root / "measure" / "evaluate.py",
-              root / "wake" / "relations.py", KNOWLEDGE):
+    for f in (root / "sleep" / "anchors.py", root / "sleep" / "anchor_files.py", root / "base" / "tokens.py",
+              root / "measure" / "evaluate.py", root / "measure" / "facts.py", root / "wake" / "relations.py",
+              KNOWLEDGE):
         if f.exists():
             h.update(f.read_bytes())
     return h.hexdigest()[:16]

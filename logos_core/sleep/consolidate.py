@@ -29,29 +29,7 @@ from ..measure.evaluate import ask_chat
 from ..wake.relations import train_questions
 from .anchors import CONTRAST_PEOPLE, REPLAY_PROMPTS, merge_targets, pick_targets, text_chunks, text_targets
 from .branch import fuse
-
-
-@dataclass
-class LoraConfig:
-    rank: int = 16
-    alpha: int = 32
-    lr: float = 1e-3
-    epochs: int = 3
-    batch_size: int = 8
-    targets: tuple = ("gate_proj", "up_proj", "down_proj")
-    layers: tuple | None = None   # transformer blocks that get an adapter (None: all)
-    own_questions: int = 1     # per fact: training wordings of its relation (relations.py), plus 2 generic
-    replay: int = 8            # replayed base-model answers per consolidation (0 disables)
-    contrast: int = 1          # per fact: an unknown person asked the same question, the model's own answer
-    raw_replay: int = 0        # raw-text knowledge prompts with the birth model's continuations (anchors)
-    text_replay: int = 8       # chunks of ordinary text (language-model loss) against perplexity drift
-    text_tokens: int = 96      # tokens per text chunk
-    know_replay: int = 0       # knowledge answers (chat and raw) whose birth distribution is distilled (anchors)
-    stop_loss: float = 0.0     # end training after an epoch whose facts' loss fell below this (0: never)
-    anchor_rows: int = 0       # anchor rows (replay, contrast, raw, text, knowledge) drawn afresh for each
-                               # epoch (0: every anchor row in every epoch)
-    buckets: bool = False      # batches of rows of similar length (less padding), in random order
-    seed: int = 0
+from .lora import LoraConfig  # noqa: F401  (the settings train_adapter and consolidate take)
 
 
 @dataclass

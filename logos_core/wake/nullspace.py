@@ -26,7 +26,7 @@ import torch
 from safetensors import safe_open
 
 from ..base.atomic import save_tensors
-from ..base.models import cache_dir
+from ..base.weights import cache_dir
 
 
 def projector(C: torch.Tensor, threshold: float) -> torch.Tensor:

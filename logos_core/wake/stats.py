@@ -23,7 +23,7 @@ from safetensors import safe_open
 from tqdm import tqdm
 
 from ..base.atomic import save_tensors
-from ..base.models import cache_dir
+from ..base.weights import cache_dir
 from ..base.nethook import TraceDict
 from ..measure.facts import stats_text
 
