@@ -254,3 +254,24 @@ def test_readme_lifelong_table_is_its_json():
     rows = [dict(zip(table[0], r)) for r in table[1:]]
     body = results("lifelong/lifelong_135m")["rows"]
     check(rows, body, {c: kf for c, kf in LIFELONG.items() if c in table[0]})
+
+
+WAKE = {"raw": ("raw", two), "chat": ("chat", two), "paraphrase": ("paraphrase", two),
+        "locality": ("locality", lambda x: f"{x:.3f}"), "bleed": ("bleed", two), "drift": ("ppl_drift", pct),
+        "steps": ("steps", lambda x: f"{x:.1f}")}
+
+# Each README table of wake on the report seeds, by the first cell of its header, and its JSON.
+WAKE_TABLES = {"fresh_51_55": "seed", "fresh_51_55_raw3": "seed, two prefixes"}
+
+
+@pytest.mark.parametrize("name", list(WAKE_TABLES))
+def test_readme_wake_tables_are_their_json(name):
+    """The README's wake tables on the report seeds, seed by seed and the mean, as
+    data/results/wake_acceptance/NAME.json holds them."""
+    res = results(f"wake_acceptance/{name}")
+    label = WAKE_TABLES[name]
+    table = next(t for t in readme_tables("## Wake: MEMIT") if t[0][0] == label)
+    rows = [dict(zip(table[0], r)) for r in table[1:]]
+    keys = [f"sequential_10_seed{r[label]}" if r[label] != "mean" else "sequential_10_mean" for r in rows]
+    assert sorted(keys) == sorted(res), "one row a seed, and the mean"
+    check(rows, [res[k] for k in keys], WAKE)
