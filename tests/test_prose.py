@@ -275,3 +275,46 @@ def test_readme_wake_tables_are_their_json(name):
     keys = [f"sequential_10_seed{r[label]}" if r[label] != "mean" else "sequential_10_mean" for r in rows]
     assert sorted(keys) == sorted(res), "one row a seed, and the mean"
     check(rows, [res[k] for k in keys], WAKE)
+
+
+# The README's speed table, row by row: the start of each row's label -> the start of its line in a
+# `logos bench` log (a pattern, where the log's own label differs across versions of the bench).
+BENCH_ROWS = {"forward floor": r"floor: forward", "statistics": r"statistics", "**wake": r"wake: \d+ facts one at a time",
+              "**one sleep cycle": r"sleep: one cycle", "greedy evaluation": r"evaluate", "locality": r"locality",
+              "perplexity": r"perplexity", "`logos ask`": r"ask:", "`logos remember`": r"remember:",
+              "`make reproduce`": r"make reproduce"}
+
+
+def bench_log(commit: str) -> dict:
+    """A bench log's rows: label -> (seconds, x floor), x floor as the log prints it or, in logs
+    without that column, seconds over the same run's floor."""
+    rows = {}
+    for ln in (ROOT / "data" / "results" / "bench" / f"cpu_sleep20_{commit}.log").read_text().splitlines():
+        cells = re.split(r"\s{2,}", ln.strip())
+        if len(cells) >= 2 and re.fullmatch(r"[\d.]+", cells[1]):
+            xf = cells[2] if len(cells) > 2 and re.fullmatch(r"[\d.]+", cells[2]) else None
+            rows[cells[0]] = (float(cells[1]), xf)
+    floor = next(s for k, (s, _) in rows.items() if k.startswith("floor"))
+    return {k: (two(s), xf or two(s / floor)) for k, (s, xf) in rows.items()}
+
+
+def test_readme_speed_table_is_its_bench_logs():
+    table = next(t for t in readme_tables("## Sleep, measured") if t[0][0] == "step")
+    head = table[0]
+    commits = [h.split(",")[0] for h in head[1::2]]
+    assert head[1:] == [f"{c}, {u}" for c in commits for u in ("s", "x floor")]
+    logs = {c: bench_log(c) for c in commits}
+    assert len(table) - 1 == len(BENCH_ROWS)
+    for row in table[1:]:
+        pattern = next(p for k, p in BENCH_ROWS.items() if row[0].startswith(k))
+        for i, c in enumerate(commits):
+            hit = [v for k, v in logs[c].items() if re.match(pattern, k)]
+            secs, xf = (c.strip("*") for c in row[1 + 2 * i: 3 + 2 * i])
+            if not hit:
+                assert secs == xf == "", f"{row[0]}: no such row in the {c} log"
+                continue
+            (want,) = hit
+            assert secs == want[0], f"{row[0]} at {c}: the log says {want[0]} s"
+            # the reproduce estimate's x floor is left blank: a sum of notebooks over one forward pass says little
+            assert xf == want[1] or (xf == "" and row[0].startswith("`make reproduce`")), \
+                f"{row[0]} at {c}: the log says {want[1]} x floor"
