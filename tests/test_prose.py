@@ -318,3 +318,15 @@ def test_readme_speed_table_is_its_bench_logs():
             # the reproduce estimate's x floor is left blank: a sum of notebooks over one forward pass says little
             assert xf == want[1] or (xf == "" and row[0].startswith("`make reproduce`")), \
                 f"{row[0]} at {c}: the log says {want[1]} x floor"
+
+
+OPEN = {"after": ("after", str), "chat": ("chat", two), "raw": ("raw", two), "locality": ("locality", two),
+        "bleed": ("bleed", two), "drift": ("ppl_drift", pct), "stage 3": ("at_top", two), "seconds": ("seconds", whole)}
+
+
+def test_readme_open_relations_table_is_its_json():
+    """The README's open-relation table, wake then each night, as
+    data/results/open_relations/open_relations_135m.json holds it."""
+    table = next(t for t in readme_tables("## The `logos` command") if t[0][0] == "after")
+    rows = [dict(zip(table[0], r)) for r in table[1:]]
+    check(rows, results("open_relations/open_relations_135m")["rows"], OPEN)
