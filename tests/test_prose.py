@@ -299,6 +299,8 @@ def bench_log(commit: str) -> dict:
 
 
 def test_readme_speed_table_is_its_bench_logs():
+    """The README's speed table, cell by cell: each commit's columns are its bench log
+    (data/results/bench/cpu_sleep20_COMMIT.log), seconds and x floor as the log prints them."""
     table = next(t for t in readme_tables("## Sleep, measured") if t[0][0] == "step")
     head = table[0]
     commits = [h.split(",")[0] for h in head[1::2]]
@@ -309,7 +311,7 @@ def test_readme_speed_table_is_its_bench_logs():
         pattern = next(p for k, p in BENCH_ROWS.items() if row[0].startswith(k))
         for i, c in enumerate(commits):
             hit = [v for k, v in logs[c].items() if re.match(pattern, k)]
-            secs, xf = (c.strip("*") for c in row[1 + 2 * i: 3 + 2 * i])
+            secs, xf = (cell.strip("*") for cell in row[1 + 2 * i: 3 + 2 * i])
             if not hit:
                 assert secs == xf == "", f"{row[0]}: no such row in the {c} log"
                 continue
