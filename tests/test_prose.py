@@ -184,6 +184,13 @@ def readme_tables(heading: str) -> list:
     return parse_tables(text.splitlines(), notes=True)
 
 
+def readme_table(heading: str, first: str) -> tuple:
+    """The README table under `heading` whose header starts with `first`: its header and its rows as
+    dicts keyed by the header."""
+    table = next(t for t in readme_tables(heading) if t[0][0] == first)
+    return table[0], [dict(zip(table[0], r)) for r in table[1:]]
+
+
 def test_readme_capacity_table_is_its_json():
     head, plain, ns, norm = readme_tables("## Capacity and maintenance")[0]
     cap = results("05_convergence")["capacity"]
@@ -198,8 +205,7 @@ def test_readme_capacity_table_is_its_json():
 
 
 def test_readme_comparison_table_is_notebook_03s_json():
-    table = next(t for t in readme_tables("## Sleep, measured") if t[0][0] == "after 3 nights")
-    head, rows = table[0], [dict(zip(table[0], r)) for r in table[1:]]
+    head, rows = readme_table("## Sleep, measured", "after 3 nights")
     json_rows = results("03_dual_system")["compare"]
     assert [r["after 3 nights"] for r in rows] == [r["arm"] for r in json_rows]
     check(rows, json_rows, {k: v for k, v in DUAL.items() if k in head})
@@ -224,8 +230,7 @@ def test_readme_field_tables_are_their_json(name):
     data/results/field_edits/NAME.json holds them."""
     res = results(f"field_edits/{name}")
     label, loop = FIELD_TABLES[name], name.endswith("_logos")
-    table = next(t for t in readme_tables("## Against the field's benchmarks") if t[0][0] == label)
-    rows = [dict(zip(table[0], r)) for r in table[1:]]
+    _, rows = readme_table("## Against the field's benchmarks", label)
     assert rows[0][label] == "unedited"
     for col, (key, fmt) in FIELD.items():
         if col not in ("drift", "s/edit"):
@@ -250,10 +255,9 @@ LIFELONG = {"day": ("day", str), "facts": ("n_facts", str), "chat": ("chat", two
 
 def test_readme_lifelong_table_is_its_json():
     """The README's lifelong table, night by night, as data/results/lifelong/lifelong_135m.json holds it."""
-    table = next(t for t in readme_tables("## Memory that lasts") if t[0][0] == "day")
-    rows = [dict(zip(table[0], r)) for r in table[1:]]
+    head, rows = readme_table("## Memory that lasts", "day")
     body = results("lifelong/lifelong_135m")["rows"]
-    check(rows, body, {c: kf for c, kf in LIFELONG.items() if c in table[0]})
+    check(rows, body, {c: kf for c, kf in LIFELONG.items() if c in head})
 
 
 WAKE = {"raw": ("raw", two), "chat": ("chat", two), "paraphrase": ("paraphrase", two),
@@ -270,8 +274,7 @@ def test_readme_wake_tables_are_their_json(name):
     data/results/wake_acceptance/NAME.json holds them."""
     res = results(f"wake_acceptance/{name}")
     label = WAKE_TABLES[name]
-    table = next(t for t in readme_tables("## Wake: MEMIT") if t[0][0] == label)
-    rows = [dict(zip(table[0], r)) for r in table[1:]]
+    _, rows = readme_table("## Wake: MEMIT", label)
     keys = [f"sequential_10_seed{r[label]}" if r[label] != "mean" else "sequential_10_mean" for r in rows]
     assert sorted(keys) == sorted(res), "one row a seed, and the mean"
     check(rows, [res[k] for k in keys], WAKE)
@@ -329,6 +332,5 @@ OPEN = {"after": ("after", str), "chat": ("chat", two), "raw": ("raw", two), "lo
 def test_readme_open_relations_table_is_its_json():
     """The README's open-relation table, wake then each night, as
     data/results/open_relations/open_relations_135m.json holds it."""
-    table = next(t for t in readme_tables("## The `logos` command") if t[0][0] == "after")
-    rows = [dict(zip(table[0], r)) for r in table[1:]]
+    _, rows = readme_table("## The `logos` command", "after")
     check(rows, results("open_relations/open_relations_135m")["rows"], OPEN)
