@@ -47,14 +47,15 @@ def test_sigkill_during_wake_and_sleep_loses_nothing(tmp_path, lm):
     confirmed, kills = set(), 0
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     i = 0
-    while kills < 10 and i < 40:     # until 10 kills landed (some runs finish before their moment)
+    while kills < 10 and i < 30:     # until 10 kills landed (some runs finish before their moment)
         i += 1
         # a kill moment inside the command's own span: a remember here takes about 3.5-6 s from the
         # start of Python (its wake runs few steps), a sleep cycle much longer
         if i % 4 == 3:
             cmd, moment = ["sleep", "--cycles", "1"], rng.uniform(2.0, 11.0)
         else:
-            cmd, moment = ["remember", f"{PEOPLE[i % len(PEOPLE)]} lives in {rng.choice(CITIES)}."], rng.uniform(1.0, 5.0)
+            told = f"{PEOPLE[i % len(PEOPLE)]} lives in {rng.choice(CITIES)}."
+            cmd, moment = ["remember", told], rng.uniform(1.0, 5.0)
         p = subprocess.Popen([sys.executable, "-m", "logos_core.app.cli", *cmd, "--state", str(path)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
         try:
