@@ -182,4 +182,4 @@ for arm, g in df.groupby("arm", sort=False):
 end = {arm: g.iloc[-1]["chat"] for arm, g in df.groupby("arm")}
 if {"Logos", "MEMIT only", "LoRA only"} <= set(end):
     claim("after the night the dual system recalls at least as much in chat as either system alone",
-          end["Logos"] >= max(end["MEMIT only"], end["LoRA only"]), strict=False)
+          end["Logos"] >= max(end["MEMIT only"], end["LoRA only"]))
