@@ -144,7 +144,7 @@ for p in draw("01_lora_sleep", {"results": results}, resolve(FIG_DIR)):
 # own answers (`REPLAY`) was on throughout. These side effects are what the later papers' weight
 # editing and graduated consolidation set out to avoid.
 
-# %% tags=["NBVAL_CHECK_OUTPUT"]
+# %% tags=["nbval-check-output"]
 final = cycles[-1]
 best = max(sweep, key=lambda r: r["chat"])
 print(f"{N_FACTS} facts, {CYCLES} sleep cycles at lr {LR:g}: chat recall {final['chat']:.2f}, "

@@ -98,7 +98,7 @@ for p in draw("02_alignment_tax", {"results": results}, resolve(FIG_DIR)):
 # paper's direction (2.91 -> 0.62 by cycle 2) at a lower start, since our training examples are the
 # chat questions the edits are measured on and their paraphrases.
 
-# %% tags=["NBVAL_CHECK_OUTPUT"]
+# %% tags=["nbval-check-output"]
 for (model, fusing), g in df.groupby(["model", "fusing"], sort=False):
     c0, c1 = g.iloc[0], g.iloc[1]
     print(f"{model}, {fusing}: chat with edits {c0['chat']:.2f}; after one pass LoRA alone "

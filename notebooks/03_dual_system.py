@@ -173,7 +173,7 @@ for p in draw("03_dual_system", {"results": results}, resolve(FIG_DIR)):
 # `sweeps/bleed_unedited.py`); what it buys is chat recall from LoRA alone of 1.00: the facts no
 # longer need their edits, which dissolve on the schedule and leave the edited layers to the next day's
 # (notebook 05 measures how many edits those layers hold).
-# %% tags=["NBVAL_CHECK_OUTPUT"]
+# %% tags=["nbval-check-output"]
 for arm, g in df.groupby("arm", sort=False):
     day_end, night = g.iloc[CONVERSATIONS - 1], g.iloc[-1]
     print(f"{arm:16s}: end of day chat {day_end['chat']:.2f} raw {day_end['raw']:.2f}; after {NIGHTS} nights "

@@ -84,7 +84,7 @@ for p in draw("04_two_phase", {"results": results}, resolve(FIG_DIR)):
 # consolidation (LoRA) carries chat recall while raw recall falls as the edits dissolve. The paper's
 # scaling from 3B to 70B needs `MODELS` with those models on GPUs.
 
-# %% tags=["NBVAL_CHECK_OUTPUT"]
+# %% tags=["nbval-check-output"]
 for model, g in df.groupby("model", sort=False):
     w, s, r = g.iloc[0], g.iloc[1], g.iloc[2]
     print(f"{model}: wake raw {w['raw']:.2f} chat {w['chat']:.2f} | SWS raw {s['raw']:.2f} chat {s['chat']:.2f} | "

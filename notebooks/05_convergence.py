@@ -178,7 +178,7 @@ for p in draw("05_convergence", {"results": results}, resolve(FIG_DIR)):
 #   side effects, not a spiral, over the 6 cycles we ran (the paper ran 10); whether our smaller
 #   edits (|dW|/|W| 0.26 after 6 cycles) are why, we have not tested.
 
-# %% tags=["NBVAL_CHECK_OUTPUT"]
+# %% tags=["nbval-check-output"]
 print(f"capacity (largest n with raw recall >= 0.9 before it first fell; None = never fell): {cap}")
 care, careless = runs["audit + null-space refresh"], runs["careless re-injection"]
 print(f"audit + refresh, {N_CONVERGE} facts: raw " + " -> ".join(f"{r['raw']:.2f}" for r in care)

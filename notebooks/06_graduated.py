@@ -146,7 +146,7 @@ for p in draw("06_graduated", {"results": results}, resolve(FIG_DIR)):
 # locality probes, though of the same kinds: capitals, languages, continents) is what lifted locality
 # from 0.82-0.85 to over 0.9; with one training wording per relation instead of three, the run reached
 # 0.95 at stage 3 and paraphrase recall fell to 0.73.
-# %% tags=["NBVAL_CHECK_OUTPUT"]
+# %% tags=["nbval-check-output"]
 table = pd.DataFrame([{"facts": n, "stage 3": r["at_top"], "chat": r["chat"], "LoRA alone": r["lora_alone_chat"],
                        "raw": r["raw"], "paraphrase": r["paraphrase"], "locality": r["locality"],
                        "drift": r["ppl_drift"]} for n, r in finals.items()])
