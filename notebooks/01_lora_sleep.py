@@ -149,6 +149,6 @@ final = cycles[-1]
 best = max(sweep, key=lambda r: r["chat"])
 print(f"{N_FACTS} facts, {CYCLES} sleep cycles at lr {LR:g}: chat recall {final['chat']:.2f}, "
       f"raw {final['raw']:.2f}, paraphrase {final['paraphrase']:.2f}")
-print(f"side effects: locality {final['locality']:.2f}, bleed {final['bleed']:.2f}, perplexity drift {final['ppl_drift']:+.1%}")
+print(f"side effects: locality {final['locality']:.2f}, bleed {final['bleed']:.2f}, perplexity drift {final['ppl_drift']:+.0%}")
 print(f"best learning rate in the sweep: {best['lr']:g} (chat {best['chat']:.2f})")
 ok = claim(f"chat recall >= {MIN_CHAT_RECALL} at {N_FACTS} facts after {CYCLES} sleep cycles", final["chat"] >= MIN_CHAT_RECALL)

@@ -103,7 +103,7 @@ for (model, fusing), g in df.groupby(["model", "fusing"], sort=False):
     c0, c1 = g.iloc[0], g.iloc[1]
     print(f"{model}, {fusing}: chat with edits {c0['chat']:.2f}; after one pass LoRA alone "
           f"{c1['lora_alone_chat']:.2f} (tax {c0['chat'] - c1['lora_alone_chat']:+.2f}); starting loss per cycle "
-          + " -> ".join(f"{x:.2f}" for x in g["start_loss"].dropna()))
+          + " -> ".join(f"{x:.1f}" for x in g["start_loss"].dropna()))
 cum = df[df["fusing"] == "cumulative"]["start_loss"].dropna().tolist()
 non = df[df["fusing"] == "non-cumulative"]["start_loss"].dropna().tolist()
 claim("cumulative fusing starts each later cycle at a lower loss than non-cumulative",

@@ -64,7 +64,7 @@ from logos_core.lab.compare import arm_machine, costs
 from logos_core.lab.experiments import day
 from logos_core.measure.facts import load_bank
 from logos_core.lab.plotting import draw
-from logos_core.lab.report import claim, resolve, save_results, set_seed
+from logos_core.lab.report import claim, pct, resolve, save_results, set_seed
 
 set_seed(SEED)
 params = dict(MODEL=MODEL, DEVICE=DEVICE, N_FACTS=N_FACTS, CONVERSATIONS=CONVERSATIONS, NIGHTS=NIGHTS, LR=LR,
@@ -178,7 +178,7 @@ for arm, g in df.groupby("arm", sort=False):
     day_end, night = g.iloc[CONVERSATIONS - 1], g.iloc[-1]
     print(f"{arm:16s}: end of day chat {day_end['chat']:.2f} raw {day_end['raw']:.2f}; after {NIGHTS} nights "
           f"chat {night['chat']:.2f} raw {night['raw']:.2f} paraphrase {night['paraphrase']:.2f} "
-          f"(LoRA alone {night['lora_alone_chat']:.2f}), locality {night['locality']:.2f}, drift {night['ppl_drift']:+.1%}")
+          f"(LoRA alone {night['lora_alone_chat']:.2f}), locality {night['locality']:.2f}, drift {pct(night['ppl_drift'])}")
 end = {arm: g.iloc[-1]["chat"] for arm, g in df.groupby("arm")}
 if {"Logos", "MEMIT only", "LoRA only"} <= set(end):
     claim("after the night the dual system recalls at least as much in chat as either system alone",

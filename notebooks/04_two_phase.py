@@ -89,5 +89,5 @@ for model, g in df.groupby("model", sort=False):
     w, s, r = g.iloc[0], g.iloc[1], g.iloc[2]
     print(f"{model}: wake raw {w['raw']:.2f} chat {w['chat']:.2f} | SWS raw {s['raw']:.2f} chat {s['chat']:.2f} | "
           f"REM raw {r['raw']:.2f} chat {r['chat']:.2f} (LoRA alone {r['lora_alone_chat']:.2f}), locality "
-          f"{r['locality']:.2f}, drift {r['ppl_drift']:+.1%}")
+          f"{r['locality']:.2f}, drift {r['ppl_drift']:+.0%}")
     claim(f"{model}: REM (LoRA) carries chat recall on its own", r["lora_alone_chat"] >= 0.5)

@@ -65,7 +65,7 @@ from logos_core.base.hparams import load_hparams
 from logos_core.base.models import load_model
 from logos_core.wake.nullspace import free_dims
 from logos_core.lab.plotting import draw
-from logos_core.lab.report import claim, resolve, save_results, set_seed
+from logos_core.lab.report import claim, pct, resolve, save_results, set_seed
 
 set_seed(SEED)
 params = dict(MODEL=MODEL, DEVICE=DEVICE, N_CAPACITY=N_CAPACITY, EVERY=EVERY, N_CONVERGE=N_CONVERGE,
@@ -193,4 +193,4 @@ claim(f"{N_CONVERGE} facts reach raw recall >= 0.95 within {CYCLES} cycles of au
       max(r["raw"] for r in care[1:]) >= 0.95)
 claim("side effects after maintenance: locality >= 0.9 of baseline, perplexity drift <= 10%",
       last["locality"] >= 0.9 and last["ppl_drift"] <= 0.10)
-print(f"after {CYCLES} cycles: locality {last['locality']:.2f}, perplexity drift {last['ppl_drift']:+.1%}")
+print(f"after {CYCLES} cycles: locality {last['locality']:.2f}, perplexity drift {pct(last['ppl_drift'])}")

@@ -152,7 +152,7 @@ table = pd.DataFrame([{"facts": n, "stage 3": r["at_top"], "chat": r["chat"], "L
                        "drift": r["ppl_drift"]} for n, r in finals.items()])
 print(f"advancement table after {CYCLES} cycles:")
 print(table.round(2).to_string(index=False))
-print("starting loss per cycle:", {n: [round(r["start_loss"], 2) for r in cycle_rows if r["n_facts"] == n]
+print("starting loss per cycle:", {n: [round(r["start_loss"], 1) for r in cycle_rows if r["n_facts"] == n]
                                    for n in N_FACTS_LIST})
 big = finals[max(N_FACTS_LIST)]
 claim(f"{max(N_FACTS_LIST)} facts: >= 90% reach stage 3 within {CYCLES} cycles", big["at_top"] >= 0.9)

@@ -72,6 +72,13 @@ def save_results(name: str, results: dict, out_dir: str | Path, params: dict | N
     return path
 
 
+def pct(x: float) -> str:
+    """A drift as a whole signed percent, as the checked cells print it: to a whole percent because the
+    next digit moves with the order of float sums, and never "-0%" (a drift of -0.0001 and one of
+    +0.0001 must print alike)."""
+    return f"{round(100 * x):+d}%"
+
+
 class ClaimFailed(AssertionError):
     pass
 
