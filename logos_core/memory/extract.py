@@ -125,7 +125,25 @@ OPEN = [
     ("works_{p}", r"{S} works (?P<p>at|for) {O}", "{s} works {p}", "{wh2} does {s} work{p2}?"),
     ("volunteers_{p}", r"{S} volunteers (?P<p>at|for|with) {O}", "{s} volunteers {p}", "Where does {s} volunteer?"),
     ("{v}", rf"{{S}} {HOBBY_VERB} {{O}}", "{s} {v}", "What does {s} {base}?"),
+    # Any other verb in the third person with its object ("Saskia brews kombucha"), tried last; a verb
+    # of saying, thinking or seeming reports something else, and a word in -s that is no verb is not a
+    # relation ("Aria sometimes swims").
+    ("{v}", r"{S} (?P<v>\p{Ll}{2,}s) {O}", "{s} {v}", "What does {s} {base}?"),
 ]
+# An object never opens with a preposition or a conjunction: "Aria lives in" is cut short, and "Aria
+# swims in the lake" names no object.
+NOT_OBJECTS = {"in", "at", "on", "to", "of", "for", "with", "from", "by", "into", "about", "and", "or", "but",
+               "that", "if", "because", "when", "so"}
+# Words in -s after a name that do not make "name verb object" a fact.
+NOT_FACT_VERBS = {
+    "says", "thinks", "seems", "feels", "looks", "sounds", "believes", "hopes", "wonders", "guesses", "knows",
+    "wants", "wishes", "needs", "asks", "tells", "means", "does", "gets", "goes", "becomes", "appears", "claims",
+    "suspects", "doubts", "remembers", "forgets", "misses", "reckons", "imagines", "expects", "plans", "has",
+    "was", "is", "sometimes", "always", "perhaps", "nowadays", "less", "unless", "thus", "its", "his", "hers",
+    "ours", "yours", "theirs", "yes", "this", "as", "us", "plus", "across", "towards", "afterwards", "besides",
+    "sends", "gives", "shows", "lets", "makes", "takes", "keeps", "puts", "tries", "uses", "calls", "texts",
+    "emails", "thanks", "agrees", "disagrees", "refuses", "promises", "decides", "pretends", "denies",
+}
 
 
 def _base(verb: str) -> str:
@@ -150,7 +168,8 @@ def _open_form(clause: str):
     """(subject, relation, object) by an open form, its templates registered under the relation."""
     for rel, rx, raw, chat in _OPEN:
         m = rx.match(clause)
-        if not m or m.group("s").split()[0] in NOT_NAMES:
+        if (not m or m.group("s").split()[0] in NOT_NAMES or (m.groupdict().get("v") or "").lower() in NOT_FACT_VERBS
+                or m.group("o").split()[0].lower() in NOT_OBJECTS):
             continue
         g = {k: v for k, v in m.groupdict().items() if v is not None}
         obj = m.group("o")
