@@ -1,15 +1,16 @@
 """Open-relation facts through the whole loop: told, then slept on, recalled in chat and raw.
 
-    python benchmarks/open_relations.py [--facts 20] [--cycles 3] [--model 135m]
+    python benchmarks/open_relations.py [--facts 20] [--cycles 3] [--model 135m] [--sentences FILE]
 
 The facts are the "open" sentences of data/extract/conversation.tsv (birthdays, allergies,
 workplaces, spouses, pets' names, hobbies, possessions: relations outside the 11 families), read by
 the extractor exactly as `logos remember` reads them, so each has the raw prompt and chat question
 the extractor derived. They are written one at a time with the machine's default settings (none was
-chosen on them), then slept on for --cycles cycles. After the wake and after each cycle: chat and raw
+chosen on them), then slept on for --cycles cycles. `--sentences data/extract/open_report.txt` takes
+20 other open-relation sentences instead, written to report on and never used to choose a setting. After the wake and after each cycle: chat and raw
 recall (greedy generation), locality on the held-out probes, bleed (bystanders asked each open
 relation in its own derived wording) and perplexity drift. Writes
-data/results/open_relations/open_relations_<model>.json.
+data/results/open_relations/open_relations_<model>[_<sentences file>].json.
 """
 import argparse
 from pathlib import Path
@@ -31,13 +32,18 @@ ap.add_argument("--model", default="135m")
 ap.add_argument("--device", default="auto")
 ap.add_argument("--ppl-tokens", type=int, default=4096)
 ap.add_argument("--locality", type=int, default=0, help="probes (0: all)")
+ap.add_argument("--sentences", help="a text file of sentences, one a line (default: the open sentences of "
+                                     "data/extract/conversation.tsv)")
 ap.add_argument("--out", default="data/results/open_relations")
 a = ap.parse_args()
 set_seed(0)
 
-sentences = [line.split("\t")[1] for line in (Path(__file__).resolve().parent.parent / "data" / "extract" /
-                                              "conversation.tsv").read_text().splitlines()
-             if line.startswith("open\t")]
+if a.sentences:
+    sentences = [line.strip() for line in resolve(a.sentences).read_text().splitlines() if line.strip()]
+else:
+    sentences = [line.split("\t")[1] for line in (Path(__file__).resolve().parent.parent / "data" / "extract" /
+                                                  "conversation.tsv").read_text().splitlines()
+                 if line.startswith("open\t")]
 facts = [f for s in sentences for f in extract(s)][:a.facts]
 if len(facts) < a.facts:
     raise SystemExit(f"the open sentences give {len(facts)} facts; ask for at most that many")
@@ -49,7 +55,7 @@ relations = {**bank.relations, **{f.relation: {"raw": f.raw_prompt.replace(f.sub
 ev = Evaluator(lm, load_locality()[:a.locality or None], bank.bystanders, relations, heldout_text(), a.ppl_tokens)
 ev.baseline()
 m = LogosMachine(lm, load_hparams(a.model), MachineConfig(ppl_tokens=a.ppl_tokens))
-name = f"open_relations_{a.model}"
+name = f"open_relations_{a.model}" + (f"_{Path(a.sentences).stem}" if a.sentences else "")
 rows = []
 
 

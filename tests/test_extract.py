@@ -2,6 +2,7 @@
 import pytest
 
 from logos_core.memory.extract import extract, parse_llm_output
+from logos_core.sleep.consolidate import training_examples
 
 USER = "Sam Ortiz"
 STATED = [
@@ -218,3 +219,13 @@ def test_open_relations_get_their_prompt_and_question_from_the_statement():
         "collects": ("Hugo collects", "stamps", "What does Hugo collect?", "Hugo collects stamps.")}
     # a family said another way keeps the family's own wording
     assert [(f.relation, f.object) for f in extract("Aria loves the colour teal.")] == [("favourite_colour", "teal")]
+
+
+def test_open_relations_train_on_their_own_words_never_the_measured_question():
+    dana, = extract("Dana is allergic to peanuts.")
+    qs = [q for q, a in training_examples([dana], own=3) if a == dana.statement]
+    assert "Fill in the blank: Dana is allergic to ___." in qs and "Tell me about Dana." in qs
+    assert dana.chat_question not in qs and len(qs) == len(set(qs)) == 6
+    # a family fact is trained as before: three of its relation's wordings and two generic ones
+    aria, = extract("Aria lives in Rome.")
+    assert len(training_examples([aria], own=3)) == 5

@@ -104,8 +104,8 @@ _FIRST = [(rel, re.compile("^" + f.format(O=OBJ, A=A) + TAIL, re.IGNORECASE)) fo
 
 # Open relations: a statement about a person outside the 11 families still becomes a fact. MEMIT needs
 # only the subject, the words up to the object (the raw prompt) and the object; the chat question is
-# made from those words by the form that matched (below); training asks the generic questions
-# (wake/relations.py), never the measured one. Forms: (relation, pattern, raw, chat); {v} is the
+# made from those words by the form that matched (below); training asks the generic questions and two
+# wordings made from the raw prompt (wake/relations.py), never the measured one. Forms: (relation, pattern, raw, chat); {v} is the
 # matched verb or adjective, {n} the noun of a possessive.
 PERSON_ADJ = (r"(?P<v>allergic|married|engaged|related|addicted|devoted|afraid|scared|terrified|fond|"
               r"proud|jealous|a member|a fan|a supporter|a patron|friends|in love|in charge|good|bad|best) "

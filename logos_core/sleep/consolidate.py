@@ -26,7 +26,7 @@ from tqdm import tqdm
 from ..base.nethook import get_module
 from ..base.tokens import IGNORE, encode_chat, encode_raw, right_pad
 from ..measure.evaluate import ask_chat
-from ..wake.relations import train_questions
+from ..wake.relations import TRAIN_QUESTIONS, open_train_questions, train_questions
 from .anchors import CONTRAST_PEOPLE, REPLAY_PROMPTS, merge_targets, pick_targets, text_chunks, text_targets
 from .branch import fuse
 from .lora import LoraConfig  # noqa: F401  (the settings train_adapter and consolidate take)
@@ -62,8 +62,11 @@ def contrast_examples(lm, facts: list, per_fact: int, seed: int = 0, anchors: di
 
 def training_examples(facts: list, own: int = 1, generic: int = 2) -> list:
     """(question, answer) pairs in chat form for each fact: `own` of its relation's training wordings
-    and `generic` generic ones ("Tell me about X."); answers are the person's own statement."""
-    return [(q, f.statement) for f in facts for q in train_questions(f.subject, f.relation, own)[:own + generic]]
+    and `generic` generic ones ("Tell me about X."), and for an open relation the wordings made from its
+    raw prompt (relations.OPEN_TRAIN_QUESTIONS); answers are the person's own statement."""
+    rows = [(q, f.statement) for f in facts for q in train_questions(f.subject, f.relation, own)[:own + generic]]
+    return rows + [(q, f.statement) for f in facts if f.relation not in TRAIN_QUESTIONS
+                   for q in open_train_questions(f.subject, f.raw_prompt)]
 
 
 def replay_examples(lm, n: int, seed: int = 0, anchors: dict | None = None) -> list:

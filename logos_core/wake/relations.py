@@ -47,6 +47,12 @@ TRAIN_PROMPTS = {
 }
 GENERIC_QUESTIONS = ["Tell me about {s}.", "What do you know about {s}?", "Who is {s}?",
                      "Can you describe {s} for me?"]
+# An open relation has no wordings of its own, so its facts are trained on wordings made from the
+# statement's own words up to the object ({raw}). With the generic questions alone, 20 open facts
+# taught the chat pathway "<name> is ..." as the answer to most questions, and raw completion began to
+# restate its subject ("The capital of Norway is" -> " the capital of the Kingdom of Norway"):
+# locality fell 0.96 -> 0.85 -> 0.74 over three sleeps.
+OPEN_TRAIN_QUESTIONS = ["Fill in the blank: {raw} ___.", "Complete this about {s}: {raw} ..."]
 
 
 def train_questions(subject: str, relation: str, own: int = 1) -> list:
@@ -58,3 +64,8 @@ def train_questions(subject: str, relation: str, own: int = 1) -> list:
 def train_prompts(subject: str, relation: str, obj: str, n: int) -> list:
     """The relation's first `n` raw wordings for this subject and object (none for an open relation)."""
     return [p.format(s=subject, a=article(obj)) for p in TRAIN_PROMPTS.get(relation, [])[:n]]
+
+
+def open_train_questions(subject: str, raw_prompt: str) -> list:
+    """Training wordings of an open-relation fact, made from its raw prompt (never the measured question)."""
+    return [q.format(s=subject, raw=raw_prompt) for q in OPEN_TRAIN_QUESTIONS]
