@@ -1,6 +1,8 @@
 # Logos: two commands do everything on a fresh machine.
-#   make reproduce [MODEL=135m] [DEVICE=auto] [FOUR_BIT=1]   every notebook on the default (paper-scale)
-#                                 parameters, then the figures (FOUR_BIT: NF4 through bitsandbytes, CUDA)
+#   make reproduce [MODEL=135m] [DEVICE=auto] [FOUR_BIT=1] [SCALE=paper]   every notebook on its default
+#                                 parameters (sized to run in under an hour on a 2-core CPU), then the
+#                                 figures; SCALE=paper takes the papers' sizes (notebooks/params/NN.paper.yml)
+#                                 (FOUR_BIT: NF4 through bitsandbytes, CUDA)
 #   make test                     unit tests + notebooks on small parameters (nbval)
 SHELL := /bin/bash
 PY ?= python3
@@ -10,6 +12,12 @@ MODEL ?= 135m
 DEVICE ?= auto
 # Extra papermill arguments, e.g. PARAMS="-p N_FACTS 10 -p SEED 1"
 PARAMS ?=
+# SCALE=paper: each notebook's notebooks/params/NN.paper.yml over its defaults (a notebook without
+# one already runs at the paper's sizes)
+SCALE ?=
+ifneq ($(filter-out paper,$(SCALE)),)
+$(error SCALE is "paper" or unset, not "$(SCALE)")
+endif
 export LOGOS_CACHE ?= $(CURDIR)/.cache
 # FOUR_BIT=1 loads hub models in NF4 (bitsandbytes, `pip install -e .[cuda]`), edited down_proj in bf16
 FOUR_BIT ?=
@@ -46,7 +54,8 @@ notebooks: $(IPYNB)
 # One executed notebook per source; `make -j` runs them side by side (on 2 cores, don't).
 notebooks/_out/%.ipynb: notebooks/%.ipynb | setup
 	mkdir -p notebooks/_out
-	$(BIN)/papermill $< $@ --cwd $(CURDIR) -p MODEL $(MODEL) -p DEVICE $(DEVICE) $(PARAMS)
+	$(BIN)/papermill $< $@ --cwd $(CURDIR) -p MODEL $(MODEL) -p DEVICE $(DEVICE) \
+		$(addprefix -f ,$(wildcard $(if $(SCALE),notebooks/params/$*.$(SCALE).yml))) $(PARAMS)
 
 reproduce: setup $(IPYNB)
 	rm -f $(EXECUTED)

@@ -42,7 +42,7 @@
 # %% tags=["parameters"]
 MODEL = "135m"
 DEVICE = "auto"
-N_FACTS = 20              # facts told during the day
+N_FACTS = 10              # facts told during the day (paper scale: 20, `make reproduce SCALE=paper`)
 CONVERSATIONS = 4         # conversations they arrive in
 NIGHTS = 3                # sleep cycles at the end of the day
 LR = 1e-3

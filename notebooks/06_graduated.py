@@ -40,7 +40,7 @@
 # %% tags=["parameters"]
 MODEL = "135m"              # alias (135m, 3b, 8b, 70b), Hugging Face id, or local path
 DEVICE = "auto"             # cuda, mps, cpu, or auto
-N_FACTS_LIST = [5, 10, 15, 20]  # memory sizes (paper: 5/10/15/20)
+N_FACTS_LIST = [20]         # memory sizes (paper: 5/10/15/20; the largest is the claim's)
 CYCLES = 4                  # sleep cycles per size (the bar: stage 3 within 4)
 LR = 1e-3                   # LoRA learning rate per consolidation
 EPOCHS = 4                  # passes over the examples per consolidation
