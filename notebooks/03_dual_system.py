@@ -108,46 +108,52 @@ for p in draw("03_dual_system", {"results": results}, resolve(FIG_DIR)):
 
 # %% [markdown]
 # ## What we found
-# The paper argues the dual system combines MEMIT's instant recall with LoRA's durability. Our run:
-# 10 facts (`-p N_FACTS 10`), 4 conversations, 3 nights, 2-core
-# CPU with 1 thread and other jobs beside it, so seconds are pessimistic (`data/results/03_dual_system.json`,
-# `figures/03_comparison.png`):
+# The paper argues the dual system combines MEMIT's instant recall with LoRA's durability.
+#
+# **Sizes.** `make reproduce` tells 10 facts over 4 conversations, then 3 nights (`SCALE=paper`: 20
+# facts): five arms each wake, sleep and measure after every conversation and night, and 10 facts
+# already show every effect below (the day's recall in the edit arms only, LoRA's after the night, every
+# Logos fact at stage 3 after the third): 957 s on a 2-core CPU at 2 threads. Our run
+# (`data/results/03_dual_system.json`, `figures/03_comparison.png`):
 #
 # | after 3 nights | chat | raw | paraphrase | locality | bleed | drift | prompt tokens | wake s/fact | answer s | bytes on disk |
 # |---|---|---|---|---|---|---|---|---|---|---|
-# | MEMIT only | 0.60 | 1.00 | 0.65 | 0.97 | 0.00 | +0.2% | 40 | 69 | 2.0 | 0.76 MB |
-# | null-space MEMIT | 0.70 | 1.00 | 0.75 | 0.98 | 0.00 | +0.4% | 40 | 63 | 1.5 | 0.76 MB |
-# | LoRA only | 1.00 | 0.50 | 0.95 | 0.85 | 0.63 | +3.4% | 40 | 0 | 0.7 | 37.8 MB |
-# | Logos | 1.00 | 0.50 | 0.95 | 0.85 | 0.63 | +3.4% | 40 | 44 | 0.8 | 38.5 MB |
-# | RAG (top 3) | 0.70 | 0.60 | 0.35 | 0.96 | 0.18 | 0.0% | 76 | 0.02 | 1.3 | 0.02 MB |
+# | MEMIT only | 0.90 | 0.80 | 0.85 | 0.97 | 0.00 | +0.8% | 40 | 6 | 0.6 | 7.09 MB |
+# | null-space MEMIT | 0.90 | 1.00 | 0.90 | 0.98 | 0.00 | +0.8% | 40 | 7 | 0.6 | 8.44 MB |
+# | LoRA only | 1.00 | 0.60 | 1.00 | 0.93 | 0.85 | +2.9% | 40 | 0 | 0.5 | 55.0 MB |
+# | Logos | 1.00 | 0.60 | 1.00 | 0.93 | 0.85 | +2.9% | 40 | 6 | 0.4 | 62.8 MB |
+# | RAG (top 3) | 0.70 | 0.60 | 0.35 | 0.96 | 0.18 | 0.0% | 76 | 0.01 | 0.6 | 0.02 MB |
 #
-# - The paper's claim holds in part: during the day only the edit arms answer (Logos chat 0.67-0.89 as
-#   the facts arrive, LoRA only 0.00), and after the night Logos answers all 10 in chat (1.00), where
-#   MEMIT alone stays at 0.60-0.70. But after 3 nights every Logos edit had dissolved (all 10 facts at
-#   stage 3), so Logos *is* LoRA only by then: the same adapters, the same numbers. The dual system's
-#   gain is the day, not the end state.
-# - The price of consolidation is the side effects: locality 0.85 and bleed 0.63 against 0.97-0.98 and
-#   0.00 for the edits, and raw recall falls to 0.50 as the facts move into the chat pathway.
-# - RAG writes a fact in 17 ms and leaves the weights alone (drift 0, locality 0.96: the retrieved
-#   statements sometimes distract it from what it knew), but on this 135M model it answers only 0.70 in
-#   chat and 0.35 to reworded questions, and every answer reads 1.9x the prompt tokens.
-# - On disk, edits cost ~75 KB per fact (kept as rank-1 factors per layer); each night's LoRA adapter
-#   (rank 16 on every MLP projection of 30 layers, float32) is 12.5 MB.
-# - At the default 20 facts (float32 on one H200, without the RAG arm, whose embedding
+# - The paper's claim holds: during the day only the edit arms answer (Logos chat 1.00 after every
+#   conversation, raw 0.67 -> 0.90; LoRA only 0.00), and after the night Logos answers all 10 in chat
+#   (1.00, and 1.00 from LoRA alone from the first night), where MEMIT alone ends at 0.90. But after 3
+#   nights every Logos edit has dissolved, so Logos *is* LoRA only by then: the same chat, raw,
+#   paraphrase, locality, bleed and drift. The dual system's gain is the day, not the end state.
+# - On 10 facts the edits alone hold up too: plain MEMIT 0.90 chat / 0.80 raw, null-space MEMIT 0.90
+#   / 1.00 after the nights, with locality 0.97-0.98 and no bleed.
+# - The price of consolidation is the side effects: locality 0.93 and bleed 0.85 against 0.97-0.98 and
+#   0.00 for the edits, and raw recall falls to 0.60 (0.90 after the first night) as the edits dissolve
+#   and the facts live in the chat pathway.
+# - RAG writes a fact in about 10 ms and leaves the weights alone (drift 0, locality 0.96: the
+#   retrieved statements sometimes distract it from what it knew), but on this 135M model it answers
+#   only 0.70 in chat and 0.35 to reworded questions, and every answer reads 1.9x the prompt tokens.
+# - On disk, the edits of 10 facts take 7-8 MB; LoRA's three nights of adapters 55 MB.
+# - Nights cost 49-61 s for the arms that train LoRA, 9-20 s for the edit arms (audit and refresh).
+# - At the paper's 20 facts, earlier code (float32 on one H200, without the RAG arm, whose embedding
 #   package is not on that machine; the call's time ran out before the Logos arm;
 #   `data/results/gpu_h200/03_dual_system_20facts.log`): MEMIT only fell to chat and raw 0.70 by the
 #   end of the day and stayed there over 3 nights; null-space MEMIT held chat 1.00 and raw 0.95 at the
 #   end of the day and chat 1.00, raw 0.95 after 3 nights; LoRA only answered nothing during the day
 #   and chat 1.00, raw 0.45 after the first night. So at 20 facts the null-space edits alone kept what
-#   plain MEMIT lost. (The 10-fact CPU run above had null-space MEMIT at chat 0.70: other facts, other
-#   device; we have not separated the two.)
-# - The RAG arm at the default 20 facts (CPU, `ARMS=["RAG"]`;
+#   plain MEMIT lost. (The 10-fact run above ends null-space MEMIT at chat 0.90: other facts, other device;
+#   we have not separated the two.)
+# - The RAG arm at the paper's 20 facts, earlier code (CPU, `ARMS=["RAG"]`;
 #   `data/results/03_dual_system/rag_20facts.json`): chat 0.40 -> 0.70 -> 0.60 -> 0.70 as
 #   the conversations arrive, 0.70 after the nights (nothing changes at night), raw 0.40, paraphrase 0.50,
 #   locality 0.93, bleed 0.26, drift 0.0%, 76 prompt tokens per answer, 30 ms to store a fact, 41 KB on
 #   disk. Against the H200 arms above: below null-space MEMIT (chat 1.00) and LoRA only (chat 1.00) in
 #   chat, the best of all in drift.
-# - The Logos arm at the default 20 facts (CPU, 2 threads, `ARMS=["Logos"]`;
+# - The Logos arm at the paper's 20 facts, earlier code (CPU, 2 threads, `ARMS=["Logos"]`;
 #   `data/results/03_dual_system/logos_20facts.json`, 72 min): chat 1.00 after every
 #   conversation (raw 1.00, 1.00, 0.93, 0.95) and after every night; raw 0.60 -> 0.45 -> 0.45 over the
 #   nights as the edits dissolve; LoRA alone 1.00 from the first night; paraphrase 1.00, locality 0.95,

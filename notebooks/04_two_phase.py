@@ -75,13 +75,18 @@ for p in draw("04_two_phase", {"results": results}, resolve(FIG_DIR)):
 # ## What we found
 # The paper reports that MEMIT's edits show in raw completion and not in chat, and LoRA's the other way
 # round. Our wake writes chat-formatted contexts too (`contexts.py`), so MEMIT's edits also show in chat
-# here; the checked cell prints how much each phase moved each pathway on this run. The default run
-# (20 facts, one H200, `data/results/04_two_phase.json`): after wake raw 0.90 / chat 0.95; after SWS
-# (audit + refresh) raw 1.00 / chat 0.95; after REM (LoRA, gate, dissolve) raw 0.75 / chat 1.00, with
-# 0.90 of the facts recalled in chat from LoRA alone; locality 0.85, drift +7.5%, bleed 0.55 (never-told
-# people answered with a told object). So the pathways do
-# separate, though less sharply than in the paper: refresh (MEMIT) is what restores raw recall, and
-# consolidation (LoRA) carries chat recall while raw recall falls as the edits dissolve. The paper's
+# here; the checked cell prints how much each phase moved each pathway on this run.
+#
+# **Sizes.** 20 facts at every `SCALE` (one wake, one SWS, one REM: 262 s on a 2-core CPU at 2
+# threads). Our run (`make reproduce`, `data/results/04_two_phase.json`; 20 facts, 2-core CPU): after
+# wake raw 1.00 / chat 1.00; after SWS (audit + refresh) raw 1.00 / chat 1.00; after REM (LoRA, gate,
+# dissolve) raw 0.90 / chat 1.00, with 1.00 of the facts recalled in chat from LoRA alone; locality
+# 0.92, drift +6.8%, bleed 0.79 (never-told people answered with a told object). So with edits
+# written in both pathways the separation the paper saw does not appear at wake: SWS had nothing to
+# repair, and REM moved the facts into LoRA's chat pathway (1.00 from LoRA alone) while raw recall
+# fell a little as the edits dissolved. An earlier run on one H200 (earlier code;
+# `data/results/gpu_h200/04_two_phase_20facts.log`) started from raw 0.90 / chat 0.95 after wake:
+# there SWS restored raw recall to 1.00 and REM took it to 0.75. The paper's
 # scaling from 3B to 70B needs `MODELS` with those models on GPUs.
 
 # %% tags=["nbval-check-output"]

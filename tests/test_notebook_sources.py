@@ -36,7 +36,7 @@ def test_notebook_has_parameters_and_checked_summary(src):
 
 def checked_outputs(nb) -> str:
     return "".join(o.get("text", "") + "".join(o.get("data", {}).get("text/plain", ""))
-                   for c in nb.cells if "nbval-check-output" in c.metadata.get("tags", [])
+                   for c in nb.cells if "check" in (metadata_tags.get(t) for t in c.metadata.get("tags", []))
                    for o in c.get("outputs", []))
 
 

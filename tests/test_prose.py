@@ -124,7 +124,7 @@ def lora_sleep_sentences(r: dict, p: dict) -> list:
 
 def two_phase_sentences(r: dict, p: dict) -> list:
     w, s, m = r["rows"]
-    return [f"({p['N_FACTS']} facts, one H200,",
+    return [f"{p['N_FACTS']} facts, 2-core CPU): after",
             f"after wake raw {two(w['raw'])} / chat {two(w['chat'])}; after SWS (audit + refresh) raw "
             f"{two(s['raw'])} / chat {two(s['chat'])}; after REM (LoRA, gate, dissolve) raw {two(m['raw'])} / "
             f"chat {two(m['chat'])}, with {two(m['lora_alone_chat'])} of the facts recalled in chat from LoRA "
@@ -133,33 +133,43 @@ def two_phase_sentences(r: dict, p: dict) -> list:
 
 def convergence_sentences(r: dict, p: dict) -> list:
     plain, ns = r["capacity"]["plain"], r["capacity"]["null-space"]
-    held = [x for x in ns if x["n"] <= r["ceiling"]["null-space"]]
     care, careless = r["convergence"]["audit + null-space refresh"], r["convergence"]["careless re-injection"]
-    n_care = [x["refreshed"] for x in care[1:]]
-    return [f"raw {two(plain[0]['raw'])} at {plain[0]['n']} facts and {two(plain[1]['raw'])} at {plain[1]['n']} "
-            f"(chat {two(plain[0]['chat'])}, {two(plain[1]['chat'])}), |dW|/|W| {two(plain[0]['delta_norm'])} -> "
-            f"{two(plain[1]['delta_norm'])}",
-            f"up to {r['ceiling']['null-space']} facts ({', '.join(two(x['raw']) for x in held)}; chat "
-            f"{two(min(x['chat'] for x in held))}-{two(max(x['chat'] for x in held))})",
-            f"dipped to {two(ns[6]['raw'])} at {ns[6]['n']}, was back at {two(ns[7]['raw'])} at {ns[7]['n']} and fell "
-            f"to {two(ns[8]['raw'])} at {ns[8]['n']} (chat {two(ns[8]['chat'])})",
-            f"{two(ns[0]['delta_norm'])} at {ns[0]['n']} facts to {two(ns[-1]['delta_norm'])} at {ns[-1]['n']}",
-            f"{p['N_CONVERGE']} facts damaged by plain sequential MEMIT: raw {arrows(x['raw'] for x in care)}",
-            f"(chat {two(care[0]['chat'])} -> {two(care[1]['chat'])} from the first cycle on; "
-            f"{', '.join(map(str, n_care[:-1]))} and {n_care[-1]} facts refreshed)",
-            f"locality {two(care[0]['locality'])} -> {care[-1]['locality']:.3f}",
-            f"perplexity drift {pct(care[-1]['ppl_drift'])}, bleed {two(care[0]['bleed'])} -> {two(care[-1]['bleed'])}",
-            f"raw {arrows(x['raw'] for x in careless)} over {p['CARELESS_CYCLES']} cycles",
-            f"(chat {arrows(x['chat'] for x in careless)})",
-            f"({two(careless[0]['locality'])} -> {two(careless[-1]['locality'])})",
-            f"({pct(careless[0]['ppl_drift'])} -> {pct(careless[-1]['ppl_drift'])}; bleed {two(careless[0]['bleed'])} -> "
-            f"{two(careless[-1]['bleed'])})",
-            f"({', '.join(str(x['refreshed']) for x in careless[1:])} refreshed)",
-            f"|dW|/|W| {two(careless[-1]['delta_norm'])} after {p['CARELESS_CYCLES']} cycles"]
+
+    def curve(rows):
+        return (f"raw {', '.join(two(x['raw']) for x in rows)} at {', '.join(str(x['n']) for x in rows)} facts "
+                f"(chat {', '.join(two(x['chat']) for x in rows)}), |dW|/|W| {two(rows[0]['delta_norm'])} -> "
+                f"{two(rows[-1]['delta_norm'])}")
+
+    def refreshed(rows):
+        return ", ".join(str(x["refreshed"]) for x in rows[1:])
+    return [f"Plain sequential MEMIT: {curve(plain)}", f"The null-space arm: {curve(ns)}",
+            f"{p['N_CONVERGE']} facts damaged by plain sequential MEMIT: raw {arrows(x['raw'] for x in care)} with "
+            f"audit + null-space refresh (chat {arrows(x['chat'] for x in care)}; {refreshed(care)} facts refreshed)",
+            f"locality {two(care[0]['locality'])} -> {two(care[-1]['locality'])}, perplexity drift "
+            f"{pct(care[-1]['ppl_drift'])}, bleed {two(care[0]['bleed'])} -> {two(care[-1]['bleed'])}",
+            f"raw {arrows(x['raw'] for x in careless)} over {p['CARELESS_CYCLES']} cycles (chat "
+            f"{arrows(x['chat'] for x in careless)}; {refreshed(careless)} refreshed), locality "
+            f"{two(careless[0]['locality'])} -> {two(careless[-1]['locality'])}, drift {pct(careless[0]['ppl_drift'])} -> "
+            f"{pct(careless[-1]['ppl_drift'])}, bleed {two(careless[0]['bleed'])} -> {two(careless[-1]['bleed'])}, "
+            f"|dW|/|W| {two(careless[-1]['delta_norm'])}"]
 
 
-SENTENCES = {"01_lora_sleep": lora_sleep_sentences, "04_two_phase": two_phase_sentences,
-             "05_convergence": convergence_sentences}
+def alignment_tax_sentences(r: dict, p: dict) -> list:
+    c = [x for x in r["rows"] if x["fusing"] == "cumulative"]
+    n = [x for x in r["rows"] if x["fusing"] == "non-cumulative"]
+    losses = lambda rows: " -> ".join(two(x["start_loss"]) for x in rows[1:])
+
+    def both(key, fmt=two):
+        return f"{fmt(c[-1][key])} / {fmt(n[-1][key])}"
+    return [f"{p['N_FACTS']} facts, {p['CYCLES']} cycles per arm): chat recall {two(c[0]['chat'])} with the edits, "
+            f"and {two(c[1]['lora_alone_chat'])} / {two(n[1]['lora_alone_chat'])} from LoRA alone after one pass",
+            f"cumulative {losses(c)}, non-cumulative {losses(n)}",
+            f"raw {both('raw')} (the facts", f"locality {both('locality')}", f"bleed {both('bleed')}",
+            f"drift {both('ppl_drift', pct)}"]
+
+
+SENTENCES = {"01_lora_sleep": lora_sleep_sentences, "02_alignment_tax": alignment_tax_sentences,
+             "04_two_phase": two_phase_sentences, "05_convergence": convergence_sentences}
 
 
 @pytest.mark.parametrize("notebook", sorted(SENTENCES))
@@ -169,6 +179,18 @@ def test_found_sentences_are_their_json(notebook):
     prose = found_text(notebook)
     missing = [s for s in SENTENCES[notebook](payload["results"], payload["params"]) if s not in prose]
     assert not missing, missing
+
+
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_found_states_its_run_and_wall_time(notebook):
+    """Each notebook's result comes from one run of a clean commit, and its prose says how long the
+    run took (the sizes it ran at are stated beside it)."""
+    prov = json.loads((ROOT / "data" / "results" / f"{notebook}.json").read_text())["provenance"]
+    assert prov["clean"] and prov["commit"], f"{notebook}.json is not from a clean commit"
+    assert f"{prov['wall_seconds']:.0f} s on a 2-core CPU" in found_text(notebook)
 
 
 def test_a_moved_number_in_a_sentence_fails():
@@ -285,7 +307,7 @@ def test_readme_wake_tables_are_their_json(name):
 BENCH_ROWS = {"forward floor": r"floor: forward", "statistics": r"statistics", "**wake": r"wake: \d+ facts one at a time",
               "**one sleep cycle": r"sleep: one cycle", "greedy evaluation": r"evaluate", "locality": r"locality",
               "perplexity": r"perplexity", "`logos ask`": r"ask:", "`logos remember`": r"remember:",
-              "`make reproduce`": r"make reproduce"}
+              "`make reproduce": r"make reproduce"}
 
 
 def bench_log(commit: str) -> dict:
@@ -321,7 +343,7 @@ def test_readme_speed_table_is_its_bench_logs():
             (want,) = hit
             assert secs == want[0], f"{row[0]} at {c}: the log says {want[0]} s"
             # the reproduce estimate's x floor is left blank: a sum of notebooks over one forward pass says little
-            assert xf == want[1] or (xf == "" and row[0].startswith("`make reproduce`")), \
+            assert xf == want[1] or (xf == "" and row[0].startswith("`make reproduce")), \
                 f"{row[0]} at {c}: the log says {want[1]} x floor"
 
 

@@ -11,7 +11,7 @@ those tokens can be faster. Rows, in the order they run (the model is changed by
                                  into the memory so far), per fact; its target search and steps
     sleep                        one cycle on those facts (the first night: every fact still learning)
     ask, remember                the command line in a new process, end to end, on a state holding them
-    make reproduce               the six notebooks at their defaults, from the rows above (reproduce_estimate)
+    make reproduce SCALE=paper   the six notebooks at the papers' sizes, from the rows above (reproduce_estimate)
 
 Each row is timed alone: two model jobs side by side slow each other several times over.
 """
@@ -32,7 +32,7 @@ from ..measure.facts import heldout_text, load_bank, load_locality
 from ..memory.machine import LogosMachine
 from ..wake.stats import layer_stats
 
-# What `make reproduce` runs at the notebooks' default parameters, counted from their protocols
+# What `make reproduce SCALE=paper` runs (the papers' sizes), counted from the notebooks' protocols
 # (notebooks/NN_*.py): facts written by wake, sleep cycles by the number of facts they train, and
 # measurements (recall of n facts; side effects: locality, bleed, perplexity). Notebook 05's capacity
 # arms stop past their ceilings; the counts assume the ceilings its last run found (30 and 90 facts).
@@ -138,7 +138,7 @@ def bench_cli(m, model: str, repeats: int = 3) -> list:
 
 
 def reproduce_estimate(rows: list, anchor_rows: int) -> dict:
-    """Seconds `make reproduce` would take, from this run's rows and WORKLOAD: wake per fact; a sleep
+    """Seconds `make reproduce SCALE=paper` would take, from this run's rows and WORKLOAD: wake per fact; a sleep
     cycle's training scaled by its rows (5 a fact plus the anchors drawn each epoch) and the rest of
     it by its facts; LoRA-only training by its row-epochs; recall by facts measured; side effects as
     measured; a fresh model's load each. An estimate: each notebook's own JSON records its wall time."""
@@ -163,7 +163,7 @@ def reproduce_estimate(rows: list, anchor_rows: int) -> dict:
              + w.get("side", 0) * side + w.get("loads", 0) * load)
         parts[nb] = round(s)
         total += s
-    return {"step": "make reproduce (estimate, six notebooks at their defaults)", "seconds": total, **parts}
+    return {"step": "make reproduce SCALE=paper (estimate, the papers' sizes)", "seconds": total, **parts}
 
 
 def run(lm, hp=None, stats_tokens: int = 20480, wake_facts: int = 5, sleep_facts: int = 20, cli: bool = True,
