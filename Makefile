@@ -1,6 +1,6 @@
 # Logos: two commands do everything on a fresh machine.
 #   make reproduce [MODEL=135m] [DEVICE=auto] [FOUR_BIT=1] [SCALE=paper]   every notebook on its default
-#                                 parameters (sized to run in under an hour on a 2-core CPU), then the
+#                                 parameters (85 min on a 2-core CPU, README "Two commands"), then the
 #                                 figures; SCALE=paper takes the papers' sizes (notebooks/params/NN.paper.yml)
 #                                 (FOUR_BIT: NF4 through bitsandbytes, CUDA)
 #   make test                     unit tests + notebooks on small parameters (nbval)

@@ -134,7 +134,7 @@ for p in draw("01_lora_sleep", {"results": results}, resolve(FIG_DIR)):
 #
 # **Sizes.** The paper's protocol at every `SCALE`: 20 facts, 5 cycles, five learning rates of 3
 # cycles each (at $10^{-3}$ the first cycle learns nothing and chat recall reaches 0.9 at the third,
-# so fewer cycles would show only the start of the curve): 702 s on a 2-core CPU at 2 threads.
+# so fewer cycles would show only the start of the curve): 780 s on a 2-core CPU at 2 threads.
 #
 # On the default parameters (`make reproduce`, seed 0) LoRA-only sleep reached chat
 # recall 0.90, raw 0.85 and held-out paraphrase 0.78 on 20 facts after 5 cycles at lr $10^{-3}$, so

@@ -92,7 +92,7 @@ for p in draw("02_alignment_tax", {"results": results}, resolve(FIG_DIR)):
 # models in `MODELS` on a GPU, e.g. `make reproduce PARAMS="-y 'MODELS: [135m, 3b]'"`.
 #
 # **Sizes.** 10 facts and 3 cycles per arm at every `SCALE` (the paper gives no fact count; two
-# cycles show the starting loss fall, the third what the side effects come to): 642 s on a 2-core
+# cycles show the starting loss fall, the third what the side effects come to): 767 s on a 2-core
 # CPU at 2 threads.
 #
 # Our run (`make reproduce`, `data/results/02_alignment_tax.json`, `figures/02_alignment_tax.png`;

@@ -153,7 +153,7 @@ for p in draw("05_convergence", {"results": results}, resolve(FIG_DIR)):
 # already under the bar at its first checkpoint, so four checkpoints show the null-space arm holding it
 # four times as long, and each fact written costs about 7 s here. The convergence experiment keeps the
 # paper's 30 facts and 4 cycles; careless maintenance runs 3 cycles (paper 10, `SCALE=paper`). In all,
-# 1182 s on a 2-core CPU at 2 threads (`data/results/05_convergence.json`, `figures/05_capacity.png`,
+# 1417 s on a 2-core CPU at 2 threads (`data/results/05_convergence.json`, `figures/05_capacity.png`,
 # `figures/05_convergence.png`).
 #
 # - **Capacity.** The paper reports a sharp phase transition on 8B (0.92 up to 13 facts, 0.57 at 14).

@@ -112,34 +112,42 @@ for p in draw("06_graduated", {"results": results}, resolve(FIG_DIR)):
 # %% [markdown]
 # ## What we found
 # The paper reports 100% advancement and chat recall 1.00 at every size, and a starting loss falling
-# from 2.91 to 0.62 by cycle 2 under cumulative fusing. Our run at the default settings (memories of 5,
-# 10, 15 and 20 facts, 4 cycles each; three training wordings per relation, 64 of the anchor rows drawn
-# afresh each epoch; 2-core CPU, 2 threads, 33 min in all; `data/results/06_graduated.json`, which
-# records its commit). The largest memory, 20 facts, cycle by cycle:
+# from 2.91 to 0.62 by cycle 2 under cumulative fusing.
+#
+# **Sizes.** `make reproduce` runs one memory of 20 facts for 4 cycles (`SCALE=paper`: memories of 5,
+# 10, 15 and 20): 20 facts is the paper's largest memory and the size of its claim, and 4 cycles its
+# bar (a fact needs three to reach stage 3). The three smaller memories would add about 24 minutes
+# here and are reported below from a run of them. 665 s on a 2-core CPU at 2 threads.
+#
+# Our run (`make reproduce`, `data/results/06_graduated.json`, which records its commit; three training
+# wordings per relation, 64 of the anchor rows drawn afresh each epoch), cycle by cycle:
 #
 # | cycle | stage 3 | chat | LoRA alone | raw | paraphrase | locality | bleed | drift | starting loss | sleep s |
 # |---|---|---|---|---|---|---|---|---|---|---|
-# | 1 | 0.00 | 0.95 | 1.00 | 1.00 | 1.00 | 0.89 | 0.70 | +5.9% | 0.93 | 77 |
-# | 2 | 0.00 | 1.00 | 1.00 | 0.85 | 1.00 | 0.92 | 0.77 | +7.3% | 0.02 | 79 |
-# | 3 | 0.95 | 1.00 | 1.00 | 0.85 | 1.00 | 0.95 | 0.78 | +6.8% | 0.01 | 78 |
-# | 4 | 1.00 | 1.00 | 1.00 | 0.85 | 1.00 | 0.92 | 0.80 | +5.7% | 0.01 | 51 |
+# | 1 | 0.00 | 0.95 | 1.00 | 1.00 | 1.00 | 0.89 | 0.70 | +5.9% | 0.93 | 94 |
+# | 2 | 0.00 | 1.00 | 1.00 | 0.85 | 1.00 | 0.92 | 0.77 | +7.3% | 0.02 | 93 |
+# | 3 | 0.95 | 1.00 | 1.00 | 0.85 | 1.00 | 0.95 | 0.78 | +6.8% | 0.01 | 87 |
+# | 4 | 1.00 | 1.00 | 1.00 | 0.85 | 1.00 | 0.92 | 0.80 | +5.7% | 0.01 | 61 |
 #
 # So the paper's central claim holds here: all 20 facts were fully consolidated (edit dissolved to 0)
 # within 4 cycles (19 by the third), chat recall was 0.95 after the first cycle and 1.00 after every
 # other with every edit at its scheduled scale, 1.00 from LoRA alone, and paraphrase recall stayed
-# 1.00. The smaller memories did the same: every fact at stage 3 by cycle 4 (5 and 15 facts by cycle
-# 3, 10 facts 0.80 then 1.00), chat recall 1.00 after every cycle. The starting loss falls much
-# further than the paper's (0.93 -> 0.02 by cycle 2 on 20 facts, 1.10-1.37 -> 0.03 on the others;
-# paper 2.91 -> 0.62): the first cycle's adapter, fused, already holds the facts, and later cycles only
-# confirm them. A cycle on 20 facts costs 77-79 s while all of them learn and 51 s once most have
-# graduated (the facts at stage 3 are no longer trained, bar the 8 rehearsed).
+# 1.00. The starting loss falls much further than the paper's (0.93 -> 0.02 by cycle 2; paper 2.91 ->
+# 0.62): the first cycle's adapter, fused, already holds the facts, and later cycles only confirm
+# them. A cycle on 20 facts costs 87-94 s while all of them learn and 61 s once most have graduated
+# (the facts at stage 3 are no longer trained, bar the 8 rehearsed).
+# The smaller memories did the same in a run at the paper's sizes (commit 2d829cb, 1987 s;
+# `data/results/06_graduated/paper_scale.json`, whose 20-fact memory gave this table's numbers, cycle
+# times aside): every fact at stage 3 by cycle 4 (5 and 15 facts by cycle 3, 10 facts 0.80 then
+# 1.00), chat recall 1.00 after every cycle, starting loss 1.10-1.37 -> 0.03 by cycle 2.
 # **Where we differ:** what it costs the rest of the model. On 20 facts locality ends at 0.92 (0.89
 # after the first cycle, under the 0.9 line), perplexity drift at +5.7% (+5.7 to +7.3%), and bleed
 # (people never told about, answered with a told object) at 0.70-0.80: the adapter partly learns
-# "relation -> object" rather than "person -> object". After the fourth cycle locality is 0.93, 0.88,
-# 0.91 and 0.92 at 5, 10, 15 and 20 facts and drift +3.9%, +5.2%, +3.9% and +5.7%: the 10-fact memory
-# ends under the 0.9 line. Raw recall falls as the edits dissolve (0.60-0.85 after the fourth cycle):
-# the facts now live in the chat pathway, which is what consolidation is for. Before the anchors were
+# "relation -> object" rather than "person -> object". In the run at the paper's sizes, after the
+# fourth cycle locality is 0.93, 0.88, 0.91 and 0.92 at 5, 10, 15 and 20 facts and drift +3.9%,
+# +5.2%, +3.9% and +5.7%: the 10-fact memory ends under the 0.9 line. Raw recall falls as the edits
+# dissolve (0.85 here after the fourth cycle, 0.60-0.85 across the four memories): the facts now live
+# in the chat pathway, which is what consolidation is for. Before the anchors were
 # sampled (every one of the ~370 anchor rows in every epoch, 669-1001 s a cycle) a run on 20 facts held
 # locality at 0.91-0.95 and drift at +2.8 to +4.5%: the sample costs some locality and drift. The birth
 # model's whole answer distribution over 135 general-knowledge questions (chat and raw; not the

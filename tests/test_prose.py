@@ -193,6 +193,17 @@ def test_found_states_its_run_and_wall_time(notebook):
     assert f"{prov['wall_seconds']:.0f} s on a 2-core CPU" in found_text(notebook)
 
 
+def test_readme_states_the_run_of_every_notebook():
+    """The README's account of `make reproduce` names the commit every notebook's result ran at and
+    each notebook's wall time as its JSON records it."""
+    text = " ".join((ROOT / "README.md").read_text().split("## Two commands", 1)[1].split("\n## ", 1)[0].split())
+    provs = [json.loads((ROOT / "data" / "results" / f"{nb}.json").read_text())["provenance"] for nb in NOTEBOOKS]
+    assert len({p["commit"] for p in provs}) == 1, "the notebooks' results come from more than one commit"
+    assert f"fresh clone of {provs[0]['commit'][:7]}" in text
+    for nb, prov in zip(NOTEBOOKS, provs):
+        assert f"{nb[:2]} {prov['wall_seconds']:.0f} s" in text, f"README: {nb} took {prov['wall_seconds']:.0f} s"
+
+
 def test_a_moved_number_in_a_sentence_fails():
     payload = json.loads((ROOT / "data" / "results" / "01_lora_sleep.json").read_text())
     payload["results"]["cycles"][-1]["chat"] -= 0.1
