@@ -1,4 +1,4 @@
-"""The tables in a notebook's "What we found" are its results JSON, rounded as printed.
+"""The numbers in a notebook's "What we found" and the README's result tables are their results JSON, rounded as printed; each notebook's result is from one run of a clean commit, with its wall time stated.
 
 A table is checked cell by cell against the committed `data/results/NN_*.json` it cites, so a rerun
 that moves a number, or an edit of the prose alone, fails here until the two agree again.
