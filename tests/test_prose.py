@@ -49,8 +49,13 @@ def whole(x) -> str:
     return f"{x:.0f}"
 
 
+def payload(name: str) -> dict:
+    """A committed results file, data/results/NAME.json: its params, results and provenance."""
+    return json.loads((ROOT / "data" / "results" / f"{name}.json").read_text())
+
+
 def results(name: str) -> dict:
-    return json.loads((ROOT / "data" / "results" / f"{name}.json").read_text())["results"]
+    return payload(name)["results"]
 
 
 # column -> (key in the JSON row, how the prose prints it)
@@ -175,9 +180,9 @@ SENTENCES = {"01_lora_sleep": lora_sleep_sentences, "02_alignment_tax": alignmen
 @pytest.mark.parametrize("notebook", sorted(SENTENCES))
 def test_found_sentences_are_their_json(notebook):
     """Each number the prose states in a sentence, rebuilt from the JSON in the prose's own words."""
-    payload = json.loads((ROOT / "data" / "results" / f"{notebook}.json").read_text())
+    data = payload(notebook)
     prose = found_text(notebook)
-    missing = [s for s in SENTENCES[notebook](payload["results"], payload["params"]) if s not in prose]
+    missing = [s for s in SENTENCES[notebook](data["results"], data["params"]) if s not in prose]
     assert not missing, missing
 
 
@@ -188,7 +193,7 @@ NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
 def test_found_states_its_run_and_wall_time(notebook):
     """Each notebook's result comes from one run of a clean commit, and its prose says how long the
     run took (the sizes it ran at are stated beside it)."""
-    prov = json.loads((ROOT / "data" / "results" / f"{notebook}.json").read_text())["provenance"]
+    prov = payload(notebook)["provenance"]
     assert prov["clean"] and prov["commit"], f"{notebook}.json is not from a clean commit"
     assert f"{prov['wall_seconds']:.0f} s on a 2-core CPU" in found_text(notebook)
 
@@ -197,7 +202,7 @@ def test_readme_states_the_run_of_every_notebook():
     """The README's account of `make reproduce` names the commit every notebook's result ran at and
     each notebook's wall time as its JSON records it."""
     text = " ".join((ROOT / "README.md").read_text().split("## Two commands", 1)[1].split("\n## ", 1)[0].split())
-    provs = [json.loads((ROOT / "data" / "results" / f"{nb}.json").read_text())["provenance"] for nb in NOTEBOOKS]
+    provs = [payload(nb)["provenance"] for nb in NOTEBOOKS]
     assert len({p["commit"] for p in provs}) == 1, "the notebooks' results come from more than one commit"
     assert f"fresh clone of {provs[0]['commit'][:7]}" in text
     for nb, prov in zip(NOTEBOOKS, provs):
@@ -205,10 +210,10 @@ def test_readme_states_the_run_of_every_notebook():
 
 
 def test_a_moved_number_in_a_sentence_fails():
-    payload = json.loads((ROOT / "data" / "results" / "01_lora_sleep.json").read_text())
-    payload["results"]["cycles"][-1]["chat"] -= 0.1
+    data = payload("01_lora_sleep")
+    data["results"]["cycles"][-1]["chat"] -= 0.1
     prose = found_text("01_lora_sleep")
-    assert any(s not in prose for s in lora_sleep_sentences(payload["results"], payload["params"]))
+    assert any(s not in prose for s in lora_sleep_sentences(data["results"], data["params"]))
 
 
 def readme_tables(heading: str) -> list:
