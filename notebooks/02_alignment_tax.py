@@ -113,5 +113,5 @@ for (model, fusing), g in df.groupby(["model", "fusing"], sort=False):
           + " -> ".join(f"{x:.1f}" for x in g["start_loss"].dropna()))
 cum = df[df["fusing"] == "cumulative"]["start_loss"].dropna().tolist()
 non = df[df["fusing"] == "non-cumulative"]["start_loss"].dropna().tolist()
-claim("cumulative fusing starts each later cycle at a lower loss than non-cumulative",
-      all(a < b for a, b in zip(cum[1:], non[1:])))
+_ = claim("cumulative fusing starts each later cycle at a lower loss than non-cumulative",
+          all(a < b for a, b in zip(cum[1:], non[1:])))

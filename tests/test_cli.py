@@ -48,13 +48,18 @@ def test_user_mistakes_get_one_line(tmp_path):
     assert r.returncode == 2 and "damaged" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     r = logos("remember", "Aria lives in Lisbon.", "--4bit", "--state", str(tmp_path / "m4"))
     assert r.returncode == 2 and "--4bit" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = logos("bench", "--eval-facts", "0")
+    assert r.returncode == 2 and "--eval-facts" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
 def test_bench_prints_each_row_beside_the_floor():
     # the rows and the estimate, not their times (speed is the benchmark's to report, alone)
-    r = logos("bench", "--json", "--wake-facts", "1", "--sleep-facts", "0", "--no-cli", "--stats-tokens", "2048")
+    r = logos("bench", "--json", "--wake-facts", "1", "--sleep-facts", "0", "--no-cli", "--stats-tokens", "2048",
+              "--eval-facts", "5", "--probes", "10")
     assert r.returncode == 0, r.stderr
     rows = json.loads(r.stdout)
     assert {"load", "floor", "eval", "locality", "ppl", "wake"} <= {x.get("key") for x in rows}
+    by = {x.get("key"): x for x in rows}
+    assert by["eval"]["facts"] == 5 and by["locality"]["probes"] == 10 and by["locality"]["of"] > 10
     assert all(x["seconds"] > 0 for x in rows if x.get("key") != "load")
     assert rows[-1]["step"].startswith("make reproduce") and set(rows[-1]) > {"step", "seconds"}

@@ -52,6 +52,18 @@ def test_locality_set_is_known_by_the_unedited_model(lm):
                                 if not (r and c)]
 
 
+def test_a_later_arm_reads_the_baseline_it_would_have_measured(bank):
+    """lab.experiments.fresh_machine measures the unedited model's baseline once a process: a second
+    arm's copy equals what measuring its own freshly loaded model gives, and is its own copy."""
+    from logos_core.lab.experiments import fresh_machine
+
+    _, first = fresh_machine("135m", "cpu", bank, ppl_tokens=512, n_locality=12)
+    _, second = fresh_machine("135m", "cpu", bank, ppl_tokens=512, n_locality=12)
+    assert second.base == first.base and second.base is not first.base
+    read = second.base
+    assert second.baseline() == read
+
+
 def test_heldout_text_is_long_enough(lm):
     from logos_core.measure.facts import heldout_text
 

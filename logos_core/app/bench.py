@@ -70,7 +70,7 @@ def bench_eval(lm, n_facts: int = 100) -> dict:
     facts = load_bank().facts[:n_facts]
     _, secs = _timed(E.recall, lm, facts)
     return {"step": f"evaluate {n_facts} facts (raw+chat+2 paraphrases)", "seconds": secs,
-            "facts_per_s": n_facts / secs}
+            "facts": n_facts, "facts_per_s": n_facts / secs}
 
 
 def bench_stats(lm, hp, n_tokens: int, floor_tps: float) -> dict:
@@ -144,8 +144,9 @@ def reproduce_estimate(rows: list, anchor_rows: int) -> dict:
     measured; a fresh model's load each. An estimate: each notebook's own JSON records its wall time."""
     by = {r["key"]: r for r in rows if "key" in r}
     wake, load = by["wake"]["seconds"], by["load"]["seconds"]
-    per_fact = by["eval"]["seconds"] / 100
-    side = by["locality"]["seconds"] + by["ppl"]["seconds"] * 2      # bleed asks about as many prompts
+    per_fact = by["eval"]["seconds"] / by["eval"]["facts"]
+    # the notebooks ask every locality probe; bleed asks about as many prompts as perplexity reads
+    side = by["locality"]["seconds"] * by["locality"]["of"] / by["locality"]["probes"] + by["ppl"]["seconds"] * 2
     cyc = by.get("sleep") or {"facts": 20, "train_s": 0.0, "seconds": 0.0, "train_rows": 1, "epochs": 1}
     n0, train0 = float(cyc["facts"]), float(cyc["train_s"] or 0.0)
     rest0 = cyc["seconds"] - train0
@@ -167,18 +168,21 @@ def reproduce_estimate(rows: list, anchor_rows: int) -> dict:
 
 
 def run(lm, hp=None, stats_tokens: int = 20480, wake_facts: int = 5, sleep_facts: int = 20, cli: bool = True,
-        model: str = "135m") -> list:
-    """The bench's rows, the load's first (lm.load_seconds: the estimate counts a load per notebook arm)."""
+        model: str = "135m", eval_facts: int = 100, probes: int = 0) -> list:
+    """The bench's rows, the load's first (lm.load_seconds: the estimate counts a load per notebook arm).
+    `eval_facts` and `probes` (0: all) size the recall and locality rows; the estimate scales them."""
     out = [{"step": f"load {model} ({'warm' if lm.cache_hit else 'cold'})", "key": "load", "seconds": lm.load_seconds}]
     floor = forward_floor(lm)
     floor_tps = 4096 / floor
     out.append({"step": "floor: forward 4096 tokens", "key": "floor", "seconds": floor, "tokens_per_s": floor_tps})
     if hp is not None:
         out.append(bench_stats(lm, hp, stats_tokens, floor_tps))
-    out.append({**bench_eval(lm), "key": "eval"})
-    probes = load_locality()
-    _, s = _timed(E.locality, lm, probes)
-    out.append({"step": f"locality {len(probes)} probes (raw+chat)", "key": "locality", "seconds": s})
+    out.append({**bench_eval(lm, eval_facts), "key": "eval"})
+    every = load_locality()
+    asked = every[:probes or None]
+    _, s = _timed(E.locality, lm, asked)
+    out.append({"step": f"locality {len(asked)} probes (raw+chat)", "key": "locality", "seconds": s,
+                "probes": len(asked), "of": len(every)})
     _, s = _timed(E.perplexity, lm, heldout_text(), 4096)
     out.append({"step": "perplexity 4096 tokens", "key": "ppl", "seconds": s, "x_floor": s / floor})
     if hp is None:

@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--sleep-facts", type=int, default=20,
                    help="facts held when one sleep cycle is timed (0: no sleep row)")
     b.add_argument("--no-cli", action="store_true", help="leave out the new-process rows (ask, remember)")
+    b.add_argument("--eval-facts", type=int, default=100, help="bank facts asked for the recall row")
+    b.add_argument("--probes", type=int, default=0, help="locality probes asked for its row (0: all)")
     add("warm", "make the model's caches once: weights, covariance statistics, null-space projectors",
         with_state=False)
     return p

@@ -151,9 +151,15 @@ def _repair(args) -> int:
 
 
 def _bench(args) -> int:
+    for flag, value, least in (("--wake-facts", args.wake_facts, 1), ("--eval-facts", args.eval_facts, 1),
+                               ("--stats-tokens", args.stats_tokens, 1), ("--sleep-facts", args.sleep_facts, 0),
+                               ("--probes", args.probes, 0)):
+        if value < least:
+            raise LogosError(f"{flag} must be at least {least}")
     lm = load_model(args.model, device=args.device, four_bit=args.four_bit or None)
     rows = run(lm, hp=load_hparams(args.model), stats_tokens=args.stats_tokens, wake_facts=args.wake_facts,
-               sleep_facts=args.sleep_facts, cli=not args.no_cli, model=args.model)
+               sleep_facts=args.sleep_facts, cli=not args.no_cli, model=args.model, eval_facts=args.eval_facts,
+               probes=args.probes)
     print_table(rows, args.json)
     return 0
 
