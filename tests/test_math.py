@@ -522,3 +522,26 @@ def test_without_own_edit_equals_muting_that_edit_row_by_row(tiny_lm):
     assert not tiny_lm.model.model.layers[1].mlp.down_proj._forward_hooks      # hooks removed
     book.remove(a.id)
     book.remove(b.id)
+
+
+def test_namesakes_share_a_name_with_a_told_person_and_answer_as_a_stranger(bank):
+    """sleep/consolidate.namesake_examples: per fact, strangers sharing the told person's first name or
+    surname, never a told person, asked the fact's relation; each answer is a birth anchor's answer
+    about an invented stranger asked that relation, the stranger's name swapped for the namesake's."""
+    from logos_core.sleep.anchors import CONTRAST_PEOPLE
+    from logos_core.sleep.consolidate import namesake_examples
+    from logos_core.wake.relations import TRAIN_QUESTIONS
+
+    facts = bank.sample(12, seed=5)
+    anchors = {"contrast": [{"relation": r, "question": q.format(s=p), "answer": f"{p} answers about {r}."}
+                            for r, (q, *_) in TRAIN_QUESTIONS.items() for p in CONTRAST_PEOPLE[:3]]}
+    rows = namesake_examples(None, facts, 2, seed=0, anchors=anchors)   # lm unused: every answer is an anchor's
+    assert len(rows) == 2 * len(facts)
+    told = {f.subject for f in facts}
+    for f, (q, a) in zip([f for f in facts for _ in range(2)], rows):
+        name = a.split(" answers about ")[0]
+        assert name not in told and name in q
+        first, *rest = f.subject.split()
+        assert name.split()[0] == first or (rest and name.endswith(" ".join(rest)))
+        assert a == f"{name} answers about {f.relation}."
+        assert any(w.format(s=name) == q for w in TRAIN_QUESTIONS[f.relation])

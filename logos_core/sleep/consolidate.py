@@ -60,6 +60,57 @@ def contrast_examples(lm, facts: list, per_fact: int, seed: int = 0, anchors: di
     return list(zip(qs, [a.strip() for a in ask_chat(lm, qs, max_new_tokens=32)]))
 
 
+def _stranger(question: str) -> str | None:
+    """The invented person a contrast anchor's question asks about."""
+    return next((p for p in CONTRAST_PEOPLE if p in question), None)
+
+
+def namesake_examples(lm, facts: list, per_fact: int, seed: int = 0, anchors: dict | None = None) -> list:
+    """(question, answer) about people who share a told person's first name or surname but were told
+    nothing ("Ulric Pellonne" told: "Kasimir Pellonne", "Ulric Quellby"), asked that fact's relation in
+    a training wording. Without them the adapter can learn "a name like this one -> the told object";
+    the nearest strangers are where that shows first. The answer is the birth model's answer about an
+    invented stranger asked the same relation (the anchors), the stranger's name swapped for the
+    namesake's; without anchors the current model is asked."""
+    if per_fact <= 0 or not facts:
+        return []
+    rng = random.Random(seed + 7)
+    told = {f.subject for f in facts}
+    firsts = [p.split()[0] for p in CONTRAST_PEOPLE]
+    lasts = [p.split()[-1] for p in CONTRAST_PEOPLE]
+    by_rel: dict = {}
+    for c in (anchors or {}).get("contrast", []):
+        who = _stranger(c["question"])
+        if who:
+            by_rel.setdefault(c["relation"], []).append((who, c["answer"]))
+    qs, answers = [], []
+    for f in facts:
+        parts = f.subject.split()
+        for i in range(per_fact):
+            if len(parts) > 1 and i % 2:
+                name = f"{rng.choice(firsts)} {' '.join(parts[1:])}"
+            else:
+                name = f"{parts[0]} {rng.choice(lasts)}"
+            if name in told:
+                continue
+            if f.relation in TRAIN_QUESTIONS:
+                q = rng.choice(TRAIN_QUESTIONS[f.relation]).format(s=name)
+            else:
+                q = rng.choice(open_train_questions(name, f.raw_prompt.replace(f.subject, name)))
+            pool = by_rel.get(f.relation) or by_rel.get("*")
+            if pool:
+                who, a = rng.choice(pool)
+                answers.append(a.replace(who, name))
+            else:
+                answers.append(None)
+            qs.append(q)
+    ask = [q for q, a in zip(qs, answers) if a is None]
+    if ask:
+        asked = iter(a.strip() for a in ask_chat(lm, ask, max_new_tokens=32))
+        answers = [a if a is not None else next(asked) for a in answers]
+    return list(zip(qs, answers))
+
+
 def training_examples(facts: list, own: int = 1, generic: int = 2) -> list:
     """(question, answer) pairs in chat form for each fact: `own` of its relation's training wordings
     and `generic` generic ones ("Tell me about X."), and for an open relation the wordings made from its
@@ -201,11 +252,11 @@ def _step_loss(peft_model, ids, att, lab, text_rows, text, facts: list | None = 
 
 
 def train_adapter(lm, pairs: list, cfg: LoraConfig, progress: bool = False, text: dict | None = None,
-                  raw_pairs: list = (), n_fact_pairs: int | None = None):
+                  raw_pairs: list = (), n_fact_pairs: int | None = None, n_kept: int | None = None):
     """Wrap lm.model in a fresh LoRA adapter and train it on chat `pairs` (loss on the answers) and
     the distillation `text` (anchors.text_targets). The first `n_fact_pairs` pairs are the facts' own
-    (default: all): their loss is the log's, and cfg.anchor_rows samples among the other rows.
-    Returns (peft_model, log)."""
+    (default: all): their loss is the log's. The first `n_kept` (default: n_fact_pairs) are in every
+    epoch; cfg.anchor_rows samples among the other rows. Returns (peft_model, log)."""
     # peft is imported here, not at the top: `logos ask` and `logos remember` never train, and
     # importing it costs a new process about a second
     from peft import LoraConfig as PeftLoraConfig
@@ -220,8 +271,9 @@ def train_adapter(lm, pairs: list, cfg: LoraConfig, progress: bool = False, text
             layers_to_transform=list(cfg.layers) if cfg.layers else None,
             task_type="CAUSAL_LM"))
     n_facts = len(pairs) if n_fact_pairs is None else n_fact_pairs
+    n_kept = n_facts if n_kept is None else n_kept
     rows = encode_chat(lm.tok, pairs) + encode_raw(lm.tok, list(raw_pairs)) + _encode_text(text)
-    fact_rows, anchor_rows = rows[:n_facts], rows[n_facts:]
+    fact_rows, anchor_rows = rows[:n_kept], rows[n_kept:]
     opt = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=cfg.lr,
                             weight_decay=0.0)
     rng = random.Random(cfg.seed)
@@ -234,7 +286,7 @@ def train_adapter(lm, pairs: list, cfg: LoraConfig, progress: bool = False, text
         # a fresh sample of the anchors each epoch: over the epochs most of them are seen, at a
         # fraction of the rows per epoch
         epoch = fact_rows + (rng.sample(anchor_rows, per_epoch) if per_epoch < len(anchor_rows) else anchor_rows)
-        flags = [True] * len(fact_rows) + [False] * per_epoch
+        flags = [True] * n_facts + [False] * (len(fact_rows) - n_facts + per_epoch)
         losses = []
         for ids, att, lab, text_rows, fl in _batches(epoch, cfg.batch_size, lm.tok.pad_token_id, rng, lm.device,
                                                      cfg.buckets, flags):
@@ -281,8 +333,10 @@ def consolidate(lm, facts: list, cfg: LoraConfig | None = None, anchors: dict | 
     text, from `anchors` when given), then fuse it into lm.model. Returns (log, adapter)."""
     cfg = cfg or LoraConfig()
     own = training_examples(facts, cfg.own_questions)
-    pairs = (own + replay_examples(lm, cfg.replay, cfg.seed, anchors)
-             + contrast_examples(lm, facts, cfg.contrast, cfg.seed, anchors))
+    strangers = (contrast_examples(lm, facts, cfg.contrast, cfg.seed, anchors)
+                 + namesake_examples(lm, facts, cfg.namesakes, cfg.seed, anchors))
+    kept = strangers if cfg.contrast_every_epoch else []
+    pairs = own + kept + replay_examples(lm, cfg.replay, cfg.seed, anchors) + ([] if kept else strangers)
     text = None
     if cfg.text_replay > 0:
         if anchors:
@@ -297,7 +351,8 @@ def consolidate(lm, facts: list, cfg: LoraConfig | None = None, anchors: dict | 
     if anchors and cfg.raw_replay > 0 and anchors.get("raw"):
         pick = random.Random(cfg.seed + 1).sample(anchors["raw"], min(cfg.raw_replay, len(anchors["raw"])))
         raw_pairs = [(r["prompt"], r["completion"]) for r in pick]
-    peft_model, log = train_adapter(lm, pairs, cfg, progress, text, raw_pairs, n_fact_pairs=len(own))
+    peft_model, log = train_adapter(lm, pairs, cfg, progress, text, raw_pairs, n_fact_pairs=len(own),
+                                    n_kept=len(own) + len(kept))
     adapter = take_adapter(lm, peft_model)
     fuse(lm.model, adapter)
     return log, adapter

@@ -20,6 +20,10 @@ class LoraConfig:
     own_questions: int = 1     # per fact: training wordings of its relation (relations.py), plus 2 generic
     replay: int = 8            # replayed base-model answers per consolidation (0 disables)
     contrast: int = 1          # per fact: an unknown person asked the same question, the model's own answer
+    namesakes: int = 0         # per fact: invented people sharing the told person's first name or surname,
+                               # asked the same relation, answered as the birth model answered a stranger
+    contrast_every_epoch: bool = False   # contrast and namesake rows in every epoch beside the facts'
+                               # own (False: drawn among the anchors, cfg.anchor_rows)
     raw_replay: int = 0        # raw-text knowledge prompts with the birth model's continuations (anchors)
     text_replay: int = 8       # chunks of ordinary text (language-model loss) against perplexity drift
     text_tokens: int = 96      # tokens per text chunk
