@@ -65,19 +65,24 @@ def _stranger(question: str) -> str | None:
     return next((p for p in CONTRAST_PEOPLE if p in question), None)
 
 
-def namesake_examples(lm, facts: list, per_fact: int, seed: int = 0, anchors: dict | None = None) -> list:
+def namesake_examples(lm, facts: list, per_fact: int, seed: int = 0, anchors: dict | None = None,
+                      cross: bool = False) -> list:
     """(question, answer) about people who share a told person's first name or surname but were told
     nothing ("Ulric Pellonne" told: "Kasimir Pellonne", "Ulric Quellby"), asked that fact's relation in
     a training wording. Without them the adapter can learn "a name like this one -> the told object";
     the nearest strangers are where that shows first. The answer is the birth model's answer about an
     invented stranger asked the same relation (the anchors), the stranger's name swapped for the
-    namesake's; without anchors the current model is asked."""
+    namesake's; without anchors the current model is asked. With `cross` the other name comes from
+    another told person (the strangers nearest to the told people), else from the invented strangers."""
     if per_fact <= 0 or not facts:
         return []
-    rng = random.Random(seed + 7)
+    rng = random.Random(seed + (11 if cross else 7))
     told = {f.subject for f in facts}
-    firsts = [p.split()[0] for p in CONTRAST_PEOPLE]
-    lasts = [p.split()[-1] for p in CONTRAST_PEOPLE]
+    names = [f.subject.split() for f in facts if len(f.subject.split()) > 1] if cross else []
+    if len(names) < 2:
+        names = [p.split() for p in CONTRAST_PEOPLE]
+    firsts = [n[0] for n in names]
+    lasts = [" ".join(n[1:]) for n in names]
     by_rel: dict = {}
     for c in (anchors or {}).get("contrast", []):
         who = _stranger(c["question"])
@@ -91,7 +96,7 @@ def namesake_examples(lm, facts: list, per_fact: int, seed: int = 0, anchors: di
                 name = f"{rng.choice(firsts)} {' '.join(parts[1:])}"
             else:
                 name = f"{parts[0]} {rng.choice(lasts)}"
-            if name in told:
+            if name in told or name == f.subject:
                 continue
             if f.relation in TRAIN_QUESTIONS:
                 q = rng.choice(TRAIN_QUESTIONS[f.relation]).format(s=name)
@@ -334,7 +339,8 @@ def consolidate(lm, facts: list, cfg: LoraConfig | None = None, anchors: dict | 
     cfg = cfg or LoraConfig()
     own = training_examples(facts, cfg.own_questions)
     strangers = (contrast_examples(lm, facts, cfg.contrast, cfg.seed, anchors)
-                 + namesake_examples(lm, facts, cfg.namesakes, cfg.seed, anchors))
+                 + namesake_examples(lm, facts, cfg.namesakes, cfg.seed, anchors)
+                 + namesake_examples(lm, facts, cfg.namesakes_cross, cfg.seed, anchors, cross=True))
     kept = strangers if cfg.contrast_every_epoch else []
     pairs = own + kept + replay_examples(lm, cfg.replay, cfg.seed, anchors) + ([] if kept else strangers)
     text = None

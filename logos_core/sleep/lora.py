@@ -22,6 +22,8 @@ class LoraConfig:
     contrast: int = 1          # per fact: an unknown person asked the same question, the model's own answer
     namesakes: int = 0         # per fact: invented people sharing the told person's first name or surname,
                                # asked the same relation, answered as the birth model answered a stranger
+    namesakes_cross: int = 0   # per fact: namesakes whose other name is another told person's ("Ulric
+                               # Pellonne" and "Milo Draassa" told: "Ulric Draassa", "Milo Pellonne")
     contrast_every_epoch: bool = False   # contrast and namesake rows in every epoch beside the facts'
                                # own (False: drawn among the anchors, cfg.anchor_rows)
     raw_replay: int = 0        # raw-text knowledge prompts with the birth model's continuations (anchors)
