@@ -379,3 +379,19 @@ def test_readme_open_relations_table_is_its_json():
     assert {(r["facts"], r["trained on"]) for r in rows} == set(OPEN_RUNS)
     for (facts, trained), name in OPEN_RUNS.items():
         check([r for r in rows if (r["facts"], r["trained on"]) == (facts, trained)], results(name)["rows"], OPEN)
+
+
+def test_readme_strangers_table_is_its_sweep_json():
+    """README "How these settings were chosen": the strangers table is data/results/contrast_sweep/,
+    the wake row and the five settings of seed100.json, then the three of seed100_cross.json."""
+    first = results("contrast_sweep/seed100")["rows"]
+    rows = first + [r for r in results("contrast_sweep/seed100_cross")["rows"] if r["setting"] != "after wake"]
+    _, prose = readme_table("## How these settings were chosen", "strangers shown in the sleep")
+    assert [p["strangers shown in the sleep"] for p in prose] == [r["setting"] for r in rows]
+    check(prose, rows, {"chat": ("chat", two), "raw": ("raw", two), "paraphrase": ("paraphrase", two),
+                        "locality": ("locality", two), "held-out locality": ("locality_heldout", two),
+                        "bleed": ("bleed", two), "drift": ("ppl_drift", pct)})
+    for p, r in zip(prose[1:], rows[1:]):
+        assert p["sleep s"] == whole(r["sleep_seconds"])
+    for name in ("contrast_sweep/seed100", "contrast_sweep/seed100_cross"):
+        assert payload(name)["provenance"]["clean"]
