@@ -72,7 +72,8 @@ def namesake_examples(lm, facts: list, per_fact: int, seed: int = 0, anchors: di
     a training wording. Without them the adapter can learn "a name like this one -> the told object";
     the nearest strangers are where that shows first. The answer is the birth model's answer about an
     invented stranger asked the same relation (the anchors), the stranger's name swapped for the
-    namesake's; without anchors the current model is asked. With `cross` the other name comes from
+    namesake's; without anchors (or without one of that relation or a generic one) the current model is
+    asked. With `cross` the other name comes from
     another told person (the strangers nearest to the told people), else from the invented strangers."""
     if per_fact <= 0 or not facts:
         return []
