@@ -38,10 +38,10 @@
 MODEL = "135m"           # alias (135m, 3b, 8b, 70b), Hugging Face id, or local path
 DEVICE = "auto"          # cuda, mps, cpu, or auto (CUDA, then MPS, then CPU)
 N_FACTS = 20             # facts told during the day
-CYCLES = 5               # sleep cycles in the recall-vs-cycles run
+CYCLES = 4               # sleep cycles in the recall-vs-cycles run
 LR = 1e-3                # learning rate of the recall-vs-cycles run
 EPOCHS_PER_CYCLE = 1     # passes over the day's examples in one sleep cycle
-LRS = [1e-5, 1e-4, 3e-4, 1e-3, 3e-3]  # learning-rate sweep
+LRS = [1e-4, 3e-4, 1e-3, 3e-3]  # learning-rate sweep
 SWEEP_CYCLES = 3         # sleep cycles per learning rate in the sweep
 REPLAY = 8               # base-model answers replayed per cycle (0 = none)
 PPL_TOKENS = 8000        # held-out tokens for perplexity drift

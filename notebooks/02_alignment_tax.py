@@ -33,7 +33,7 @@
 MODELS = ["135m"]         # sizes to compare (paper: 3B, 8B, 70B); each: alias, hub id or path
 DEVICE = "auto"
 N_FACTS = 10              # facts written by MEMIT, then consolidated
-CYCLES = 3                # consolidation cycles per arm
+CYCLES = 2                # consolidation cycles per arm
 LR = 1e-3
 EPOCHS = 4
 HPARAMS = {}              # overrides of the MEMIT hyperparameters

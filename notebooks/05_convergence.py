@@ -39,10 +39,10 @@
 # %% tags=["parameters"]
 MODEL = "135m"           # alias (135m, 3b, 8b, 70b), Hugging Face id, or local path
 DEVICE = "auto"          # cuda, mps, cpu, or auto
-N_CAPACITY = 40          # facts offered to the capacity curve (each arm stops past its ceiling; paper scale 150)
+N_CAPACITY = 30          # facts offered to the capacity curve (each arm stops past its ceiling; paper scale 150)
 EVERY = 10               # measure recall of all facts so far every EVERY facts
 N_CONVERGE = 30          # facts in the convergence experiment (paper: 30)
-CYCLES = 4               # sleep cycles with audit + null-space refresh (paper: 4)
+CYCLES = 3               # sleep cycles with audit + null-space refresh (paper: 4)
 CARELESS_CYCLES = 3      # sleep cycles with unconstrained re-injection (paper: 10)
 HPARAMS = {}             # overrides of the model's MEMIT hyperparameters (e.g. {"v_steps": 10})
 CONVERGE_HPARAMS = {}    # further overrides for the convergence experiment's wake only

@@ -524,6 +524,35 @@ def test_without_own_edit_equals_muting_that_edit_row_by_row(tiny_lm):
     book.remove(b.id)
 
 
+def test_generation_without_own_edit_runs_each_rows_prompt_under_its_own_weights(tiny_lm):
+    """evaluate.generate shares a batch's common prompt prefix only when every row runs the same
+    weights: under EditBook.without_own (the gate) each row's greedy answer is the one it gives alone
+    with its own edit muted, chat template and all."""
+    from logos_core.base.tokens import chat_text
+    from logos_core.measure import evaluate as E
+
+    hp = dataclasses.replace(MemitHparams(), layers=[0, 1])
+    g = torch.Generator().manual_seed(7)
+    book = EditBook(tiny_lm, hp)
+    a = book.attach(Edit({0: LowRank(torch.randn(32, 2, generator=g) * 3, torch.randn(64, 2, generator=g) * 3)}))
+    b = book.attach(Edit({1: LowRank(torch.randn(32, 2, generator=g) * 3, torch.randn(64, 2, generator=g) * 3)}))
+    # shortest first, as the gate asks them: generate keeps that order, so row i is prompts[i]
+    prompts = sorted((chat_text(tiny_lm.tok, q) for q in ("Where does Aria live?", "What does Bo play?",
+                                                          "Who is Cy?")), key=len)
+    owns = [a.id, b.id, None]
+    with book.without_own(owns):
+        batched = E.generate(tiny_lm, prompts, 6, batch_size=3)
+    assert not tiny_lm.rows_differ
+    alone = []
+    for p, own in zip(prompts, owns):
+        with book.muted([own] if own else []):
+            alone += E.generate(tiny_lm, [p], 6)
+    assert batched == alone
+    assert len(set(E.generate(tiny_lm, prompts, 6))) > 1 or len(set(alone)) > 1   # the edits change answers
+    book.remove(a.id)
+    book.remove(b.id)
+
+
 def test_namesakes_share_a_name_with_a_told_person_and_answer_as_a_stranger(bank):
     """sleep/consolidate.namesake_examples: per fact, strangers sharing the told person's first name or
     surname, never a told person, asked the fact's relation; each answer is a birth anchor's answer

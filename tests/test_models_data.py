@@ -52,6 +52,28 @@ def test_locality_set_is_known_by_the_unedited_model(lm):
                                 if not (r and c)]
 
 
+def test_batched_generation_answers_as_each_prompt_alone(lm, bank):
+    """evaluate.generate runs a batch's shared leading tokens (the chat template) once and pads each
+    row's own tokens after them: every answer must be the one plain greedy generation gives that
+    prompt alone, unpadded and uncached (chat and raw prompts of mixed lengths)."""
+    facts = bank.sample(6, seed=5)
+    probes = load_locality()[::19]
+    chat = E.chat_prompts(lm, [f.chat_question for f in facts] + [p.chat_question for p in probes])
+    raw = [f.raw_prompt for f in facts] + [p.raw_prompt for p in probes]
+
+    def alone(prompt, n):
+        ids = lm.tok(prompt, return_tensors="pt", add_special_tokens=False).input_ids
+        with torch.no_grad():
+            out = lm.model.generate(ids, max_new_tokens=n, do_sample=False, pad_token_id=lm.tok.pad_token_id,
+                                    temperature=None, top_p=None, top_k=None)
+        return lm.tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+
+    assert E.generate(lm, chat, E.CHAT_TOKENS) == [alone(p, E.CHAT_TOKENS) for p in chat]
+    assert E.generate(lm, raw, E.RAW_TOKENS) == [alone(p, E.RAW_TOKENS) for p in raw]
+    shared = E._shared_prefix(lm, [lm.tok(p, add_special_tokens=False).input_ids for p in chat])[2]
+    assert shared is not None and shared.get_seq_length() >= 20   # the template's system turn ran once
+
+
 def test_a_later_arm_reads_the_baseline_it_would_have_measured(bank):
     """lab.experiments.fresh_machine measures the unedited model's baseline once a process: a second
     arm's copy equals what measuring its own freshly loaded model gives, and is its own copy."""

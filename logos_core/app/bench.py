@@ -39,7 +39,7 @@ from ..wake.stats import layer_stats
 WORKLOAD = {
     # LoRA-only consolidations of 20 facts, 1 epoch of 68 rows each (5 cycles + 5 learning rates x 3)
     "01_lora_sleep": {"train_rows": 20 * 68, "recall": {20: 11}, "side": 12, "loads": 6},
-    "02_alignment_tax": {"wake": 20, "cycles": {10: 6}, "recall": {10: 16}, "side": 4, "loads": 2},
+    "02_alignment_tax": {"wake": 20, "cycles": {10: 4}, "recall": {10: 12}, "side": 4, "loads": 2},
     "03_dual_system": {"wake": 60, "cycles": {20: 6}, "audits": {20: 12}, "recall": {20: 52}, "side": 10, "loads": 5},
     "04_two_phase": {"wake": 20, "cycles": {20: 1}, "audits": {20: 2}, "recall": {20: 6}, "side": 2, "loads": 1},
     "05_convergence": {"wake": 150, "audits": {30: 20}, "refresh": 30, "recall": {50: 10, 30: 11}, "side": 12,

@@ -39,6 +39,9 @@ class LoadedModel:
     load_seconds: float
     cache_hit: bool
     four_bit: bool = False   # NF4 through bitsandbytes, the edited down_proj layers kept in bf16
+    # True while batch rows run different weights (EditBook.without_own): generation then runs each
+    # row's prompt in full rather than one shared prefix for all
+    rows_differ: bool = False
 
     @property
     def n_layers(self) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 
 import torch
 from transformers.generation.stopping_criteria import StoppingCriteriaList
@@ -20,7 +21,8 @@ from .facts import normalise
 
 RAW_TOKENS = 8
 CHAT_TOKENS = 24
-BATCH = 32
+BATCH = 128       # rows a generate call runs together (a decode step reads every weight once)
+PREFIX_MIN = 8    # shared leading tokens worth a cache of their own
 
 
 def contains(answer: str, obj: str) -> bool:
@@ -42,26 +44,57 @@ class _FirstSentence:
 def generate(lm, prompts: list, max_new_tokens: int, batch_size: int = BATCH, one_sentence: bool = False) -> list:
     """Greedy continuations of `prompts` (strings, already templated), batched with left padding.
 
-    Prompts are sorted by length so a batch carries little padding; results come back in order.
-    `one_sentence` ends each continuation at its first sentence end (what `logos ask` prints: every
-    token after that costs as much as the answer's own).
+    Prompts are sorted by length so a batch carries little padding; results come back in order. The
+    tokens a whole batch begins with (the chat template's system turn: 30 of a chat question's ~40)
+    are run once and their keys and values shared by every row (`_shared_prefix`); the answers are
+    the same, token for token. `one_sentence` ends each continuation at its first sentence end (what
+    `logos ask` prints: every token after that costs as much as the answer's own).
     """
 
-    tok, model = lm.tok, lm.model
+    tok = lm.tok
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
     out = [None] * len(prompts)
-    tok.padding_side = "left"
     for b in range(0, len(order), batch_size):
         idx = order[b:b + batch_size]
-        enc = tok([prompts[i] for i in idx], return_tensors="pt", padding=True,
-                  add_special_tokens=False).to(lm.device)
-        stop = StoppingCriteriaList([_FirstSentence(tok, enc.input_ids.shape[1])]) if one_sentence else None
-        gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, stopping_criteria=stop,
-                             pad_token_id=tok.pad_token_id, temperature=None, top_p=None, top_k=None)
-        new = gen[:, enc.input_ids.shape[1]:]  # [batch, new_tokens]
+        ids = [tok(prompts[i], add_special_tokens=False).input_ids for i in idx]
+        inp, mask, cache = _shared_prefix(lm, ids)
+        stop = StoppingCriteriaList([_FirstSentence(tok, inp.shape[1])]) if one_sentence else None
+        with warnings.catch_warnings():   # transformers 5 renames generate's `past_key_values`; both work
+            warnings.filterwarnings("ignore", message=".*past_key_values.*", category=FutureWarning)
+            gen = lm.model.generate(input_ids=inp, attention_mask=mask, past_key_values=cache,
+                                    max_new_tokens=max_new_tokens, do_sample=False, stopping_criteria=stop,
+                                    pad_token_id=tok.pad_token_id, temperature=None, top_p=None, top_k=None)
+        new = gen[:, inp.shape[1]:]  # [batch, new_tokens]
         for j, i in enumerate(idx):
             out[i] = tok.decode(new[j], skip_special_tokens=True)
     return out
+
+
+def _shared_prefix(lm, ids: list) -> tuple:
+    """(input ids [batch, len], attention mask, cache or None) for token lists `ids`.
+
+    The tokens every row begins with (at least PREFIX_MIN of them, and one fewer than the shortest
+    row, so each row has a token of its own to run) are run once; their cache is repeated over the
+    batch. Each row's own tokens are left-padded after that prefix: the mask hides the padding and
+    generate counts positions over the mask, so a row's positions and attention are those it has
+    alone. For one row, without a shared prefix, or while rows run different weights (`lm.rows_differ`:
+    EditBook.without_own, where each row's prefix is computed under its own weights), plain left
+    padding and no cache.
+    """
+    pad, n = lm.tok.pad_token_id, min(len(x) for x in ids) - 1
+    p = 0
+    while p < n and all(x[p] == ids[0][p] for x in ids):
+        p += 1
+    if p < PREFIX_MIN or len(ids) < 2 or getattr(lm, "rows_differ", False):
+        p = 0
+    width = max(len(x) for x in ids) - p
+    inp = [x[:p] + [pad] * (width - len(x) + p) + x[p:] for x in ids]
+    mask = [[1] * p + [0] * (width - len(x) + p) + [1] * (len(x) - p) for x in ids]
+    cache = None
+    if p:
+        cache = lm.model(torch.tensor([ids[0][:p]], device=lm.device), use_cache=True).past_key_values
+        cache.batch_repeat_interleave(len(ids))
+    return (torch.tensor(inp, device=lm.device), torch.tensor(mask, device=lm.device), cache)
 
 
 def chat_prompts(lm, questions: list) -> list:

@@ -194,7 +194,8 @@ class EditBook:
         muting one edit at a time would recompose the weights and run once per fact. Each edited
         layer's output loses s_e (x V_e) U_e^T of that row's edit (exact in exact arithmetic; in
         float32 the same to ~1e-6 of the output)."""
-        handles = []
+        handles, before = [], self.lm.rows_differ
+        self.lm.rows_differ = True          # each row's prefix is its own here (evaluate.generate)
         try:
             for layer in self.base:
                 terms = [self.edits[e] if e in self.edits and self.edits[e].scale != 0.0 else None for e in rows]
@@ -219,6 +220,7 @@ class EditBook:
                 handles.append(get_module(self.lm.model, self.hp.rewrite_module.format(layer)).register_forward_hook(hook))
             yield self
         finally:
+            self.lm.rows_differ = before
             for h in handles:
                 h.remove()
 
