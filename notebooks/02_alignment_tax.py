@@ -91,19 +91,18 @@ for p in draw("02_alignment_tax", {"results": results}, resolve(FIG_DIR)):
 # paper's models are 3B-70B; on the bundled 135M model the comparison across sizes needs larger
 # models in `MODELS` on a GPU, e.g. `make reproduce PARAMS="-y 'MODELS: [135m, 3b]'"`.
 #
-# **Sizes.** 10 facts and 3 cycles per arm at every `SCALE` (the paper gives no fact count; two
-# cycles show the starting loss fall, the third what the side effects come to): 767 s on a 2-core
-# CPU at 2 threads.
+# **Sizes.** 10 facts and 2 cycles per arm at every `SCALE` (the paper gives no fact count, and it
+# compares the starting loss by cycle 2, which two cycles show): 647 s on a 2-core CPU at 2 threads.
 #
 # Our run (`make reproduce`, `data/results/02_alignment_tax.json`, `figures/02_alignment_tax.png`;
-# 10 facts, 3 cycles per arm): chat recall 1.00 with the edits, and 1.00 / 1.00 from LoRA alone
+# 10 facts, 2 cycles per arm): chat recall 1.00 with the edits, and 1.00 / 1.00 from LoRA alone
 # after one pass (cumulative / non-cumulative), so **no alignment tax** here (the paper's 37% on 8B).
-# Starting loss per cycle, cumulative 1.25 -> 0.03 -> 0.01, non-cumulative 1.25 -> 1.26 -> 1.25: the
+# Starting loss per cycle, cumulative 1.25 -> 0.03, non-cumulative 1.25 -> 1.26: the
 # paper's direction (2.91 -> 0.62 by cycle 2) at a lower start; with cumulative fusing the first
-# cycle's adapter already holds the facts and later cycles only confirm them, where a fresh adapter
-# on the base model starts from scratch each time. After the third cycle, cumulative / non-cumulative:
-# raw 0.50 / 0.60 (the facts move into the chat pathway as the edits dissolve), locality 0.89 / 0.91,
-# bleed 0.82 / 0.80, drift +2.5% / +5.0%: the same side effects notebook 06 measures.
+# cycle's adapter already holds the facts and the second only confirms them, where a fresh adapter
+# on the base model starts from scratch each time. After the second cycle, cumulative / non-cumulative:
+# raw 0.50 / 0.40 (the facts move into the chat pathway as the edits dissolve), locality 0.92 / 0.91,
+# bleed 0.82 / 0.84, drift +4.6% / +4.5%: the same side effects notebook 06 measures.
 
 # %% tags=["nbval-check-output"]
 for (model, fusing), g in df.groupby(["model", "fusing"], sort=False):

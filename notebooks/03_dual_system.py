@@ -113,16 +113,16 @@ for p in draw("03_dual_system", {"results": results}, resolve(FIG_DIR)):
 # **Sizes.** `make reproduce` tells 10 facts over 4 conversations, then 3 nights (`SCALE=paper`: 20
 # facts): five arms each wake, sleep and measure after every conversation and night, and 10 facts
 # already show every effect below (the day's recall in the edit arms only, LoRA's after the night, every
-# Logos fact at stage 3 after the third): 1080 s on a 2-core CPU at 2 threads. Our run
+# Logos fact at stage 3 after the third): 1145 s on a 2-core CPU at 2 threads. Our run
 # (`data/results/03_dual_system.json`, `figures/03_comparison.png`):
 #
 # | after 3 nights | chat | raw | paraphrase | locality | bleed | drift | prompt tokens | wake s/fact | answer s | bytes on disk |
 # |---|---|---|---|---|---|---|---|---|---|---|
-# | MEMIT only | 0.90 | 0.80 | 0.85 | 0.97 | 0.00 | +0.8% | 40 | 7 | 0.6 | 7.09 MB |
-# | null-space MEMIT | 0.90 | 1.00 | 0.90 | 0.98 | 0.00 | +0.8% | 40 | 7 | 0.7 | 8.44 MB |
-# | LoRA only | 1.00 | 0.60 | 1.00 | 0.93 | 0.85 | +2.9% | 40 | 0 | 0.4 | 55.0 MB |
-# | Logos | 1.00 | 0.60 | 1.00 | 0.93 | 0.85 | +2.9% | 40 | 7 | 0.5 | 62.8 MB |
-# | RAG (top 3) | 0.70 | 0.60 | 0.35 | 0.96 | 0.18 | 0.0% | 76 | 0.01 | 0.8 | 0.02 MB |
+# | MEMIT only | 0.90 | 0.80 | 0.85 | 0.97 | 0.00 | +0.8% | 40 | 8 | 0.8 | 7.09 MB |
+# | null-space MEMIT | 0.90 | 1.00 | 0.90 | 0.98 | 0.00 | +0.8% | 40 | 9 | 0.8 | 8.44 MB |
+# | LoRA only | 1.00 | 0.60 | 1.00 | 0.93 | 0.85 | +2.9% | 40 | 0 | 0.5 | 55.0 MB |
+# | Logos | 1.00 | 0.60 | 1.00 | 0.93 | 0.85 | +2.9% | 40 | 8 | 0.6 | 62.8 MB |
+# | RAG (top 3) | 0.70 | 0.60 | 0.35 | 0.96 | 0.18 | 0.0% | 76 | 0.01 | 1.1 | 0.02 MB |
 #
 # - The paper's claim holds: during the day only the edit arms answer (Logos chat 1.00 after every
 #   conversation, raw 0.67 -> 0.90; LoRA only 0.00), and after the night Logos answers all 10 in chat
@@ -138,7 +138,7 @@ for p in draw("03_dual_system", {"results": results}, resolve(FIG_DIR)):
 #   retrieved statements sometimes distract it from what it knew), but on this 135M model it answers
 #   only 0.70 in chat and 0.35 to reworded questions, and every answer reads 1.9x the prompt tokens.
 # - On disk, the edits of 10 facts take 7-8 MB; LoRA's three nights of adapters 55 MB.
-# - Nights cost 59-72 s for the arms that train LoRA, 10-20 s for the edit arms (audit and refresh).
+# - Nights cost 69-84 s for the arms that train LoRA, 12-24 s for the edit arms (audit and refresh).
 # - At the paper's 20 facts, earlier code (float32 on one H200, without the RAG arm, whose embedding
 #   package is not on that machine; the call's time ran out before the Logos arm;
 #   `data/results/gpu_h200/03_dual_system_20facts.log`): MEMIT only fell to chat and raw 0.70 by the

@@ -77,7 +77,7 @@ for p in draw("04_two_phase", {"results": results}, resolve(FIG_DIR)):
 # round. Our wake writes chat-formatted contexts too (`contexts.py`), so MEMIT's edits also show in chat
 # here; the checked cell prints how much each phase moved each pathway on this run.
 #
-# **Sizes.** 20 facts at every `SCALE` (one wake, one SWS, one REM: 306 s on a 2-core CPU at 2
+# **Sizes.** 20 facts at every `SCALE` (one wake, one SWS, one REM: 331 s on a 2-core CPU at 2
 # threads). Our run (`make reproduce`, `data/results/04_two_phase.json`; 20 facts, 2-core CPU): after
 # wake raw 1.00 / chat 1.00; after SWS (audit + refresh) raw 1.00 / chat 1.00; after REM (LoRA, gate,
 # dissolve) raw 0.90 / chat 1.00, with 1.00 of the facts recalled in chat from LoRA alone; locality

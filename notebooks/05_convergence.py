@@ -149,24 +149,25 @@ for p in draw("05_convergence", {"results": results}, resolve(FIG_DIR)):
 # ## What we found
 # The checked cell below prints this run's numbers.
 #
-# **Sizes.** `make reproduce` offers the capacity curve 40 facts (`SCALE=paper`: 150): plain MEMIT is
-# already under the bar at its first checkpoint, so four checkpoints show the null-space arm holding it
-# four times as long, and each fact written costs about 7 s here. The convergence experiment keeps the
-# paper's 30 facts and 4 cycles; careless maintenance runs 3 cycles (paper 10, `SCALE=paper`). In all,
-# 1417 s on a 2-core CPU at 2 threads (`data/results/05_convergence.json`, `figures/05_capacity.png`,
+# **Sizes.** `make reproduce` offers the capacity curve 30 facts (`SCALE=paper`: 150): plain MEMIT is
+# already under the bar at its first checkpoint, so three checkpoints show the null-space arm holding
+# it three times as long, and each fact written costs about 7 s here. The convergence experiment keeps
+# the paper's 30 facts and runs 3 cycles of audit + refresh (paper 4, `SCALE=paper`): the audit finds
+# nothing left to refresh at the third. Careless maintenance runs 3 cycles (paper 10, `SCALE=paper`),
+# the first in which it collapses. In all, 1543 s on a 2-core CPU at 2 threads (`data/results/05_convergence.json`, `figures/05_capacity.png`,
 # `figures/05_convergence.png`).
 #
 # - **Capacity.** The paper reports a sharp phase transition on 8B (0.92 up to 13 facts, 0.57 at 14).
 #   Plain sequential MEMIT: raw 0.80, 0.75 at 10, 20 facts (chat 0.90, 0.70), |dW|/|W| 0.11 -> 0.16,
-#   under the bar from the first checkpoint. The null-space arm: raw 0.90, 0.95, 0.97, 0.93 at 10, 20,
-#   30, 40 facts (chat 0.90, 0.95, 0.97, 0.97), |dW|/|W| 0.10 -> 0.23: it never fell below 0.9 within
-#   the 40 facts offered. An earlier run of the full 150 on one H200 (earlier code,
+#   under the bar from the first checkpoint. The null-space arm: raw 0.90, 0.95, 0.97 at 10, 20, 30
+#   facts (chat 0.90, 0.95, 0.97), |dW|/|W| 0.10 -> 0.18: it never fell below 0.9 within the 30 facts
+#   offered. An earlier run of the full 150 on one H200 (earlier code,
 #   `data/results/gpu_h200/05_capacity_*.log`) held 0.9 up to 60 facts and slid, without a cliff, to
 #   0.84 at 90. About one fact in ten here is not written by its own edit even on a fresh model, which
 #   caps a checkpoint near 0.9.
 # - **Convergence.** The paper: 0.40 -> 1.00 in 4 cycles. Ours, 30 facts damaged by plain sequential
-#   MEMIT: raw 0.60 -> 0.83 -> 1.00 -> 1.00 -> 1.00 with audit + null-space refresh (chat 0.37 -> 0.70
-#   -> 0.83 -> 0.83 -> 0.83; 12, 5, 0, 0 facts refreshed), locality 0.95 -> 0.91, perplexity drift
+#   MEMIT: raw 0.60 -> 0.83 -> 1.00 -> 1.00 with audit + null-space refresh (chat 0.37 -> 0.70
+#   -> 0.83 -> 0.83; 12, 5, 0 facts refreshed), locality 0.95 -> 0.91, perplexity drift
 #   +7.0%, bleed 0.01 -> 0.02 (locality relative to the model before any edit). The audit asks raw
 #   completion, so once every fact completes it refreshes nothing more, and chat recall stays at 0.83:
 #   the paper's convergence holds for the pathway the audit checks.

@@ -117,24 +117,24 @@ for p in draw("06_graduated", {"results": results}, resolve(FIG_DIR)):
 # **Sizes.** `make reproduce` runs one memory of 20 facts for 4 cycles (`SCALE=paper`: memories of 5,
 # 10, 15 and 20): 20 facts is the paper's largest memory and the size of its claim, and 4 cycles its
 # bar (a fact needs three to reach stage 3). The three smaller memories would add about 24 minutes
-# here and are reported below from a run of them. 665 s on a 2-core CPU at 2 threads.
+# here and are reported below from a run of them. 895 s on a 2-core CPU at 2 threads.
 #
 # Our run (`make reproduce`, `data/results/06_graduated.json`, which records its commit; three training
 # wordings per relation, 64 of the anchor rows drawn afresh each epoch), cycle by cycle:
 #
 # | cycle | stage 3 | chat | LoRA alone | raw | paraphrase | locality | bleed | drift | starting loss | sleep s |
 # |---|---|---|---|---|---|---|---|---|---|---|
-# | 1 | 0.00 | 0.95 | 1.00 | 1.00 | 1.00 | 0.89 | 0.70 | +5.9% | 0.93 | 94 |
-# | 2 | 0.00 | 1.00 | 1.00 | 0.85 | 1.00 | 0.92 | 0.77 | +7.3% | 0.02 | 93 |
-# | 3 | 0.95 | 1.00 | 1.00 | 0.85 | 1.00 | 0.95 | 0.78 | +6.8% | 0.01 | 87 |
-# | 4 | 1.00 | 1.00 | 1.00 | 0.85 | 1.00 | 0.92 | 0.80 | +5.7% | 0.01 | 61 |
+# | 1 | 0.00 | 0.95 | 1.00 | 1.00 | 1.00 | 0.89 | 0.70 | +5.9% | 0.93 | 140 |
+# | 2 | 0.00 | 1.00 | 1.00 | 0.85 | 1.00 | 0.92 | 0.77 | +7.3% | 0.02 | 133 |
+# | 3 | 0.95 | 1.00 | 1.00 | 0.85 | 1.00 | 0.95 | 0.78 | +6.8% | 0.01 | 135 |
+# | 4 | 1.00 | 1.00 | 1.00 | 0.85 | 1.00 | 0.92 | 0.80 | +5.7% | 0.01 | 88 |
 #
 # So the paper's central claim holds here: all 20 facts were fully consolidated (edit dissolved to 0)
 # within 4 cycles (19 by the third), chat recall was 0.95 after the first cycle and 1.00 after every
 # other with every edit at its scheduled scale, 1.00 from LoRA alone, and paraphrase recall stayed
 # 1.00. The starting loss falls much further than the paper's (0.93 -> 0.02 by cycle 2; paper 2.91 ->
 # 0.62): the first cycle's adapter, fused, already holds the facts, and later cycles only confirm
-# them. A cycle on 20 facts costs 87-94 s while all of them learn and 61 s once most have graduated
+# them. A cycle on 20 facts costs 133-140 s while all of them learn and 88 s once most have graduated
 # (the facts at stage 3 are no longer trained, bar the 8 rehearsed).
 # The smaller memories did the same in a run at the paper's sizes (commit 2d829cb, 1987 s;
 # `data/results/06_graduated/paper_scale.json`, whose 20-fact memory gave this table's numbers, cycle
